@@ -1,0 +1,183 @@
+"""Candidate names and their statistics.
+
+Two cheap passes over the whole text, no segmentation:
+
+1. *Slots*: the 2-4 characters just before a speech/action verb (X道, X笑, X曰, X听) or just
+   after a preposition that takes a person (对X, 与X, 叫X). Every suffix / prefix of that
+   window is a candidate; the right boundary is then decided by statistics.
+2. *Context*: one overlapping Aho-Corasick pass with the surviving candidates collects each
+   string's frequency and the characters on its left and right. A name is a word, so the
+   characters around it vary (left: punctuation, 那, 却说…; right: 道, 笑, 的…); a fragment
+   such as 说行者 (always after 却) or 孙悟 (always before 空) has one dominant neighbour.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import ahocorasick_rs
+
+from .lexicon import (
+    BAD_ANY,
+    BAD_END,
+    BAD_START,
+    COMMON,
+    BROAD_RIGHT_CUES,
+    LEFT_CUES,
+    MODIFIER_CHARS,
+    PLACE_LEFT,
+    PLACE_RIGHT,
+    RIGHT_CUES,
+    TITLES,
+)
+
+_RIGHT_CUE_RE = re.compile(f"[{RIGHT_CUES}]")
+_LEFT_CUE_RE = re.compile(f"[{LEFT_CUES}]")
+# Wider nets, used only to *propose* strings (their counts are not evidence of a person):
+# narration verbs after a subject (孙坚引兵, 徐庶之才), naming phrases (名唤红孩儿, 号美猴王)
+# and enumerations between 、 marks (孙坚、刘表).
+_BROAD_RIGHT_RE = re.compile(f"[{BROAD_RIGHT_CUES}]")
+_NAMING_RE = re.compile(
+    r"(?:叫做|叫作|唤做|唤作|名唤|名叫|名为|法名|道号|号为|称为|人称|乃是)([\u4e00-\u9fff]{2,4})"
+)
+_LIST_RE = re.compile(
+    r"(?<=[、，])([\u4e00-\u9fff]{2,4})(?=、)|(?<=、)([\u4e00-\u9fff]{2,4})(?=[、，。])"
+)
+# A short clause on its own between punctuation: vocatives (悟空！) and appositions (，红孩儿，).
+_CLAUSE_RE = re.compile(r"(?<=[，。！？：；“”、\n])([\u4e00-\u9fff]{2,4})(?=[，。！？：；“”、])")
+_NON_CJK_RE = re.compile(r"[^\u4e00-\u9fff]")
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def plausible_shape(s: str) -> bool:
+    """Cheap character-level test: could `s` be a name at all?"""
+    if not 2 <= len(s) <= 4:
+        return False
+    if s[0] in BAD_START or s[-1] in BAD_END:
+        return False
+    if any(ch in BAD_ANY for ch in s):
+        return False
+    # Reduplications (哈哈, 慢慢) and numbers are words, not names.
+    return not (len(s) == 2 and s[0] == s[1])
+
+
+@dataclass
+class CandidateStats:
+    """Everything discovery knows about one candidate string."""
+
+    text: str
+    slots: int = 0  # times seen in a speech/action slot (either side)
+    right_slots: int = 0  # times seen before a speech/action verb (X道)
+    left_slots: int = 0  # times seen after a preposition/verb taking a person (对X)
+    initial: int = 0  # occurrences at a clause start (after punctuation or a line break)
+    freq: int = 0  # overlapping occurrences in the whole text
+    left: Counter = field(default_factory=Counter)  # CJK character before each occurrence
+    right: Counter = field(default_factory=Counter)  # CJK character after each occurrence
+    modified: int = 0  # occurrences after 那/这/个/我/的…: a common noun's company
+    place: int = 0  # occurrences after 往/到… or before 去/里…: a place's company
+    first: int = 0
+    last: int = 0
+
+    @property
+    def left_share(self) -> float:
+        """Share of occurrences preceded by the single most common character."""
+        return max(self.left.values(), default=0) / self.freq if self.freq else 1.0
+
+    @property
+    def right_share(self) -> float:
+        return max(self.right.values(), default=0) / self.freq if self.freq else 1.0
+
+
+def collect_slot_candidates(text: str) -> tuple[Counter, Counter, Counter]:
+    """Count the strings found in speaker (right) and object (left) slots, and proposals."""
+    right: Counter = Counter()
+    left: Counter = Counter()
+    extra: Counter = Counter()
+    for m in _BROAD_RIGHT_RE.finditer(text):
+        p = m.start()
+        cut = _NON_CJK_RE.split(text[max(0, p - 3) : p])[-1]
+        for k in range(2, len(cut) + 1):
+            extra[cut[-k:]] += 1
+    for m in _NAMING_RE.finditer(text):
+        word = m.group(1)
+        for k in range(2, len(word) + 1):
+            extra[word[:k]] += 1
+    for m in _LIST_RE.finditer(text):
+        extra[m.group(1) or m.group(2)] += 1
+    for m in _CLAUSE_RE.finditer(text):
+        extra[m.group(1)] += 1
+    for m in _RIGHT_CUE_RE.finditer(text):
+        p = m.start()
+        window = text[max(0, p - 4) : p]
+        cut = _NON_CJK_RE.split(window)[-1]
+        for k in range(2, len(cut) + 1):
+            right[cut[-k:]] += 1
+    for m in _LEFT_CUE_RE.finditer(text):
+        p = m.end()
+        window = text[p : p + 4]
+        cut = _NON_CJK_RE.split(window)[0]
+        for k in range(2, len(cut) + 1):
+            left[cut[:k]] += 1
+    return right, left, extra
+
+
+def gather_stats(
+    chapters: Iterable[tuple[int, str]], strings: list[str], right: Counter, left: Counter
+) -> dict[str, CandidateStats]:
+    """Frequency, neighbours and chapter span of each string (overlapping matches)."""
+    stats = {
+        s: CandidateStats(s, slots=right[s] + left[s], right_slots=right[s], left_slots=left[s])
+        for s in strings
+    }
+    if not strings:
+        return stats
+    table = [stats[s] for s in strings]
+    automaton = ahocorasick_rs.AhoCorasick(strings)
+    for number, body in chapters:
+        n = len(body)
+        for idx, start, end in automaton.find_matches_as_indexes(body, overlapping=True):
+            st = table[idx]
+            if not st.freq:
+                st.first = number
+            st.freq += 1
+            st.last = number
+            placed = False
+            if start:
+                ch = body[start - 1]
+                if _is_cjk(ch):
+                    st.left[ch] += 1
+                    if ch in MODIFIER_CHARS:
+                        st.modified += 1
+                    placed = ch in PLACE_LEFT
+                else:
+                    st.initial += 1
+            else:
+                st.initial += 1
+            if end < n:
+                ch = body[end]
+                if _is_cjk(ch):
+                    st.right[ch] += 1
+                    placed = placed or ch in PLACE_RIGHT
+            if placed:
+                st.place += 1
+    return stats
+
+
+def candidate_pool(
+    right: Counter, left: Counter, extra: Counter, min_slots: int, max_pool: int
+) -> list[str]:
+    """Slot strings worth a full statistics pass."""
+    slots = right + left + extra
+    pool = [
+        s
+        for s, c in slots.items()
+        if c >= min_slots and plausible_shape(s) and s not in TITLES and s not in COMMON
+    ]
+    pool.sort(key=lambda s: -slots[s])
+    return pool[:max_pool]

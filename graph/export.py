@@ -1,0 +1,181 @@
+"""The character graph of a novel as a networkx graph, and its files: JSON, GraphML, GEXF, CSV.
+
+The graph is an `nx.DiGraph` with one node per Character (node id = canonical name, unique per novel)
+and one edge per Relation, from `source` to `target` as stored: for directed types (`directed=True`
+on the edge: 师徒, 亲属, 主仆) the source is the senior side. A Relation is unique per unordered pair,
+so the DiGraph never holds both a->b and b->a; for undirected types the order carries no meaning.
+A DiGraph (rather than a Graph, whose edge iteration does not keep the stored order) is what lets
+every format, node-link JSON included, say "source" and "target" in the stored order.
+
+Formats:
+- `json`: networkx node-link data (`edges` key), UTF-8, Chinese kept readable; lists and dicts as is.
+- `graphml`, `gexf`: these carry only scalars, so lists/dicts become JSON strings and empty values are
+  left out. GEXF reserves the edge attribute `type` (directed/undirected), so there the Chinese
+  relation label goes to the edge `label` (shown by Gephi) and `type_code` keeps the code.
+- `csv`: one row per relation (`EDGE_COLUMNS`, phases as "3-7:盟友;8-20:敌对"); written to a path, a
+  second file `<stem>_nodes.csv` holds the characters. Files get a UTF-8 BOM so that Excel opens them
+  as UTF-8; a stream gets only the edges, without BOM.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import IO, Any
+
+import networkx as nx
+
+from graph import taxonomy
+from graph.models import Novel
+
+FORMATS = ("json", "graphml", "gexf", "csv")
+EDGE_COLUMNS = ["source", "target", "type", "confidence", "cooccurrences", "first_chapter",
+                "last_chapter", "origin", "phases"]  # fmt: skip
+NODE_COLUMNS = ["name", "aliases", "mentions", "first_chapter", "last_chapter"]
+LIST_SEPARATOR = ";"
+
+
+def build_graph(novel: Novel) -> nx.DiGraph:
+    """The graph of `novel` in four queries (characters, attributes, relations, phases)."""
+    graph = nx.DiGraph(name=novel.title, novel_id=novel.pk)
+    characters = novel.characters.prefetch_related("attributes").order_by("rank", "name")
+    for character in characters:
+        graph.add_node(
+            character.name,
+            name=character.name,
+            aliases=[a for a in character.aliases if a != character.name],
+            mentions=character.mention_count,
+            first_chapter=character.first_chapter,
+            last_chapter=character.last_chapter,
+            attributes={a.key: a.value for a in character.attributes.all()},
+        )
+    relations = (
+        novel.relations.select_related("source", "target")
+        .prefetch_related("phases")
+        .defer("snippets", "source__aliases", "target__aliases")
+        .order_by("-cooccurrence", "pk")
+    )
+    for relation in relations:
+        graph.add_edge(
+            relation.source.name,
+            relation.target.name,
+            type=taxonomy.label(relation.type),
+            type_code=relation.type,
+            directed=relation.type in taxonomy.DIRECTED,
+            confidence=relation.confidence,
+            cooccurrences=relation.cooccurrence,
+            first_chapter=relation.first_chapter,
+            last_chapter=relation.last_chapter,
+            origin=relation.origin,
+            evidence=relation.evidence,
+            phases=[
+                {
+                    "from": phase.from_chapter,
+                    "to": phase.to_chapter,
+                    "type": taxonomy.label(phase.type),
+                    "event": phase.event,
+                }
+                for phase in relation.phases.all()
+            ],
+        )
+    return graph
+
+
+def node_link(graph: nx.DiGraph) -> dict[str, Any]:
+    """Node-link data with each edge dict starting with "source" and "target"."""
+    data = nx.node_link_data(graph, edges="edges")
+    data["edges"] = [
+        {"source": e.pop("source"), "target": e.pop("target"), **e} for e in data["edges"]
+    ]
+    return data
+
+
+def scalar_graph(graph: nx.DiGraph, gexf: bool = False) -> nx.DiGraph:
+    """A copy carrying only scalars: lists/dicts as JSON strings, None and empty values left out."""
+
+    def flat(data: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for key, value in data.items():
+            if value is None or value == "" or value == [] or value == {}:
+                continue
+            if isinstance(value, list | dict):
+                value = json.dumps(value, ensure_ascii=False)
+            out[key] = value
+        return out
+
+    flat_graph = nx.DiGraph(**flat(graph.graph))
+    for node, data in graph.nodes(data=True):
+        flat_graph.add_node(node, **flat(data))
+    for source, target, data in graph.edges(data=True):
+        data = flat(data)
+        if gexf:  # GEXF's own edge `type` means directed/undirected: the label goes to `label`
+            data["label"] = data.pop("type")
+        flat_graph.add_edge(source, target, **data)
+    return flat_graph
+
+
+def phases_text(phases: list[dict[str, Any]]) -> str:
+    return LIST_SEPARATOR.join(f"{p['from']}-{p['to']}:{p['type']}" for p in phases)
+
+
+def write_edges_csv(graph: nx.DiGraph, stream: IO[str]) -> None:
+    writer = csv.writer(stream)
+    writer.writerow(EDGE_COLUMNS)
+    for source, target, data in graph.edges(data=True):
+        row = {**data, "source": source, "target": target, "phases": phases_text(data["phases"])}
+        writer.writerow(["" if row[c] is None else row[c] for c in EDGE_COLUMNS])
+
+
+def write_nodes_csv(graph: nx.DiGraph, stream: IO[str]) -> None:
+    """One row per character; each attribute key found in the novel gets its own column."""
+    keys = sorted({key for _, data in graph.nodes(data=True) for key in data["attributes"]})
+    writer = csv.writer(stream)
+    writer.writerow(NODE_COLUMNS + keys)
+    for _, data in graph.nodes(data=True):
+        row = {**data, "aliases": LIST_SEPARATOR.join(data["aliases"])}
+        cells = ["" if row[c] is None else row[c] for c in NODE_COLUMNS]
+        writer.writerow(cells + [data["attributes"].get(key, "") for key in keys])
+
+
+def nodes_path(path: Path) -> Path:
+    """Where the node CSV goes next to the edge CSV `path`: `graph.csv` -> `graph_nodes.csv`."""
+    return path.with_name(f"{path.stem}_nodes{path.suffix or '.csv'}")
+
+
+def render(graph: nx.DiGraph, fmt: str) -> str:
+    """The graph in `fmt` as text (for csv: the edges)."""
+    if fmt == "json":
+        return json.dumps(node_link(graph), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "graphml":
+        return "\n".join(nx.generate_graphml(scalar_graph(graph))) + "\n"
+    if fmt == "gexf":
+        return "\n".join(nx.generate_gexf(scalar_graph(graph, gexf=True))) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        write_edges_csv(graph, buffer)
+        return buffer.getvalue()
+    raise ValueError(f"未知格式 (unknown format): {fmt}")
+
+
+def write_graph(novel: Novel, fmt: str, stream_or_path: IO[str] | str | Path) -> nx.DiGraph:
+    """Write the graph of `novel` in `fmt` to a text stream or a file; returns the graph.
+
+    Files are UTF-8 (CSV files with a BOM); a CSV written to a path gets its `_nodes.csv` sibling.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"未知格式 (unknown format): {fmt}")
+    graph = build_graph(novel)
+    text = render(graph, fmt)
+    if not isinstance(stream_or_path, str | Path):
+        stream_or_path.write(text)
+        return graph
+    path = Path(stream_or_path)
+    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+    with path.open("w", encoding=encoding, newline="") as stream:
+        stream.write(text)
+    if fmt == "csv":
+        with nodes_path(path).open("w", encoding=encoding, newline="") as stream:
+            write_nodes_csv(graph, stream)
+    return graph

@@ -1,0 +1,123 @@
+"""upload_novel: read a novel file, build its character graph (offline) or submit its model tasks."""
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from graph import batches, pipeline
+from graph.llm.realtime import OutOfBalance
+from graph.llm.zhipu import ZhipuError, client_from_settings
+from graph.models import LLMTask, Mode, Novel
+from graph.progress import Progress
+
+
+class Command(BaseCommand):
+    help = "上传小说并构建人物关系图谱 (upload a novel and build its character graph)"
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="小说文本文件 (.txt)")
+        parser.add_argument("--title", help="书名（默认取文件名）")
+        parser.add_argument("--encoding", help="强制使用的编码，如 gb18030、big5、utf-8")
+        parser.add_argument(
+            "--mode",
+            choices=Mode.values,
+            help="batch（批处理 API）、realtime（实时 API）或 offline（离线规则）；默认按 .env",
+        )
+        parser.add_argument(
+            "--restart-from",
+            choices=["characters", "pairs", "tasks"],
+            help="从此阶段起重新计算（人工修改的别名保留）",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="只生成任务并估算请求数和 tokens，不提交"
+        )
+        parser.add_argument(
+            "--wait", action="store_true", help="批处理模式下留在前台轮询，直到图谱写入"
+        )
+        parser.add_argument("--interval", type=int, default=None, help="--wait 的轮询间隔（秒）")
+        parser.add_argument("--quiet", action="store_true", help="只输出最后的汇总")
+
+    def handle(self, *args, **options):
+        progress = Progress(self.stdout, quiet=options["quiet"])
+        novel = self.load(options, progress)
+        if options["restart_from"]:
+            pipeline.restart_from(novel, options["restart_from"])
+            novel.refresh_from_db()
+        mode, note = pipeline.choose_mode(options["mode"])
+        if note:
+            progress.line(note)
+        try:
+            if options["dry_run"]:
+                pipeline.prepare(novel, progress)
+                self.print_estimate(novel)
+                return
+            client = client_from_settings() if mode != Mode.OFFLINE else None
+            pipeline.run(novel, mode=mode, progress=progress, client=client)
+            if options["wait"] and mode == Mode.BATCH:
+                self.wait(novel, client, options["interval"] or settings.POLL_INTERVAL)
+        except OutOfBalance as exc:
+            raise CommandError(str(exc)) from None
+        except ZhipuError as exc:
+            raise CommandError(
+                f"智谱 API 出错：{exc.message}（已保存的进度不会丢失，重新运行即可继续）"
+            ) from None
+        self.print_summary(novel)
+
+    def load(self, options, progress: Progress) -> Novel:
+        path = Path(options["path"])
+        try:
+            data = pipeline.read_novel_file(path)
+            novel, created = pipeline.ingest(
+                data, source_name=path.name, title=options["title"], encoding=options["encoding"]
+            )
+        except pipeline.InputError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        if created:
+            progress.line(
+                f"已读取《{novel.title}》：编码 {novel.encoding}，{novel.char_count} 字，"
+                f"{novel.chapters.count()} 章"
+            )
+        else:
+            progress.line(
+                f"这本小说已上传过（《{novel.title}》，id={novel.pk}，阶段：{novel.get_stage_display()}），"
+                "继续未完成的阶段"
+            )
+        return novel
+
+    def wait(self, novel: Novel, client, interval: int) -> None:
+        while True:
+            batches.poll_once(client, self.stdout.write)
+            novel.refresh_from_db()
+            if novel.stage == Novel.Stage.DONE:
+                return
+            time.sleep(interval)
+
+    def print_estimate(self, novel: Novel) -> None:
+        figures = pipeline.estimate(novel)
+        labels = dict(LLMTask.Kind.choices)
+        total_requests = sum(f["requests"] for f in figures.values())
+        total_tokens = sum(f["input_tokens"] for f in figures.values())
+        for kind, f in figures.items():
+            self.stdout.write(
+                f"{labels[kind]}：{f['requests']} 个请求，约 {f['input_tokens']} 输入 tokens"
+            )
+        self.stdout.write(f"合计：{total_requests} 个请求，约 {total_tokens} 输入 tokens（未提交）")
+        for number, batch in enumerate(batches.plan(novel), 1):
+            self.stdout.write(
+                f"批处理文件 {number}：{batch['requests']} 个请求，{batch['bytes'] / 1024 / 1024:.1f} MB，"
+                f"约 {batch['input_tokens']} 输入 tokens"
+            )
+
+    def print_summary(self, novel: Novel) -> None:
+        novel.refresh_from_db()
+        info = pipeline.summary(novel)
+        self.stdout.write(
+            f"《{novel.title}》(id={novel.pk}) 阶段：{novel.get_stage_display()}｜章节 {info['chapters']}｜"
+            f"人物 {info['characters']}｜关系 {info['pairs']}｜关系类型 {info['types']}"
+        )
+        if novel.stage != Novel.Stage.DONE:
+            self.stdout.write(
+                "结果尚未全部返回：请运行 python manage.py poll_batches（或交给 cron）"
+            )

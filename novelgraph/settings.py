@@ -1,0 +1,128 @@
+"""Settings for novelgraph: every value comes from the environment or `.env` (see .env.example)."""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+
+def _read(cast, name: str, default):
+    """Read one variable; a malformed value stops start-up with a message naming it."""
+    try:
+        return cast(name, default=default)
+    except (ValueError, TypeError, ImproperlyConfigured) as exc:
+        raise ImproperlyConfigured(
+            f"环境变量 {name} 的值无效 (invalid value for {name}): {exc}"
+        ) from None
+
+
+def _positive(name: str, default: int) -> int:
+    value = _read(env.int, name, default)
+    if value < 1:
+        raise ImproperlyConfigured(f"环境变量 {name} 必须是正整数 (must be a positive integer)")
+    return value
+
+
+SECRET_KEY = _read(env.str, "SECRET_KEY", "novelgraph-local-development-key-change-me")
+DEBUG = _read(env.bool, "DEBUG", False)
+ALLOWED_HOSTS = _read(env.list, "ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "graph",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "novelgraph.urls"
+WSGI_APPLICATION = "novelgraph.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+try:
+    DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+except (ValueError, ImproperlyConfigured) as exc:
+    raise ImproperlyConfigured(
+        f"环境变量 DATABASE_URL 的值无效 (invalid value for DATABASE_URL): {exc}"
+    ) from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Pollers and the uploader may write at the same time: wait for the lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = _read(env.str, "TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "graph": {"handlers": ["console"], "level": _read(env.str, "LOG_LEVEL", "WARNING")},
+        # The SDK's HTTP client would log request lines; keep it quiet.
+        "httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
+
+# --- Zhipu API -----------------------------------------------------------------------------
+ZHIPUAI_API_KEY = _read(env.str, "ZHIPUAI_API_KEY", "")
+ZHIPUAI_BASE_URL = _read(env.str, "ZHIPUAI_BASE_URL", "https://open.bigmodel.cn/api/paas/v4")
+ZHIPUAI_TIMEOUT = _read(env.float, "ZHIPUAI_TIMEOUT", 60.0)
+USE_BATCH_API_FOR_GRAPH = _read(env.bool, "USE_BATCH_API_FOR_GRAPH", True)
+LLM_MODEL = _read(env.str, "LLM_MODEL", "glm-4-flash")
+LLM_MAX_ATTEMPTS = _positive("LLM_MAX_ATTEMPTS", 3)
+LLM_MAX_TOKENS = _positive("LLM_MAX_TOKENS", 512)
+REALTIME_CONCURRENCY_RELATION = _positive("REALTIME_CONCURRENCY_RELATION", 5)
+REALTIME_CONCURRENCY_ATTRIBUTE = _positive("REALTIME_CONCURRENCY_ATTRIBUTE", 3)
+BATCH_MAX_LINES = _positive("BATCH_MAX_LINES", 50_000)
+BATCH_MAX_BYTES = _positive("BATCH_MAX_BYTES", 100 * 1024 * 1024)
+BATCH_DIR = BASE_DIR / _read(env.str, "BATCH_DIR", "var/batches")  # relative to the project
+POLL_INTERVAL = _positive("POLL_INTERVAL", 30)
+# How long a poller owns a batch job; a job left by a killed poller is taken over after this.
+BATCH_CLAIM_SECONDS = _positive("BATCH_CLAIM_SECONDS", 600)
+
+# --- Graph building ------------------------------------------------------------------------
+GRAPH_PAIR_LIMIT = _positive("GRAPH_PAIR_LIMIT", 200)
+GRAPH_ATTRIBUTE_LIMIT = _positive("GRAPH_ATTRIBUTE_LIMIT", 50)
+GRAPH_CHARACTER_LIMIT = _positive("GRAPH_CHARACTER_LIMIT", 300)
+EVIDENCE_TOKEN_BUDGET = _positive("EVIDENCE_TOKEN_BUDGET", 1500)

@@ -1,0 +1,269 @@
+"""Tests for graph.admin: every page renders, search and filters work, actions do one update each."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from itertools import count
+
+import pytest
+from django.contrib import admin
+from django.contrib.messages import get_messages
+from django.forms import BooleanField
+from django.urls import reverse
+
+from graph.models import (
+    BatchJob,
+    Chapter,
+    Character,
+    CharacterAttribute,
+    LLMTask,
+    Novel,
+    Origin,
+    Relation,
+    RelationPhase,
+)
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [Novel, Chapter, Character, CharacterAttribute, Relation, RelationPhase, LLMTask, BatchJob]
+_ids = count(1)
+
+
+def url(model: type, view: str, *args: object) -> str:
+    return reverse(f"admin:graph_{model._meta.model_name}_{view}", args=args)
+
+
+def make_novel(title: str = "西游记", stage: str = Novel.Stage.DONE) -> Novel:
+    n = next(_ids)
+    return Novel.objects.create(title=title, sha256=f"{n:064x}", stage=stage, mode="batch")
+
+
+def populate(novel: Novel, relations: int = 2) -> dict[str, object]:
+    """A small graph with tasks and a batch job; `relations` edges around one master."""
+    master = Character.objects.create(novel=novel, name="唐僧", aliases=["玄奘", "唐三藏"])
+    Chapter.objects.create(novel=novel, number=1, title="第一回", text="话说唐僧西行。" * 50)
+    job = BatchJob.objects.create(
+        novel=novel, remote_id=f"batch_{next(_ids)}", status=BatchJob.Status.SUBMITTED,
+        total=10, completed=4, output_content='{"custom_id": "x"}\n' * 10,
+    )  # fmt: skip
+    for i in range(relations):
+        disciple = Character.objects.create(novel=novel, name=f"徒弟{i}", aliases=[f"小{i}"])
+        CharacterAttribute.objects.create(character=disciple, key="gender", value="男")
+        relation = Relation.objects.create(
+            novel=novel, source=master, target=disciple, type="master", confidence=0.9,
+            cooccurrence=10 + i, first_chapter=1, last_chapter=5, origin=Origin.LLM,
+        )  # fmt: skip
+        RelationPhase.objects.create(relation=relation, from_chapter=1, to_chapter=5, type="ally")
+        LLMTask.objects.create(
+            novel=novel, kind=LLMTask.Kind.RELATION, subject=f"唐僧|徒弟{i}", relation=relation,
+            custom_id=f"rel-{next(_ids)}", request={"messages": [{"content": "问"}]},
+            status=LLMTask.Status.FAILED if i % 2 else LLMTask.Status.SUCCEEDED,
+            batch_job=job, last_error="timeout" if i % 2 else "",
+        )  # fmt: skip
+    return {"master": master, "job": job}
+
+
+def form_data(response) -> dict[str, object]:
+    """The POST body the change page would send unchanged (main form and inline formsets)."""
+    forms, data = [response.context["adminform"].form], {}
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(k): management[k].value() for k in management.fields})
+        forms.extend(inline.formset.forms)
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if isinstance(field, BooleanField):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+            elif value is not None:
+                data[form.add_prefix(name)] = value
+            if field.show_hidden_initial:  # fields with a callable default, such as aliases
+                data[form.add_initial_prefix(name)] = value
+    return data
+
+
+def test_the_site_header_is_in_chinese(admin_client) -> None:
+    assert "novelgraph 人物关系图谱" in admin_client.get(reverse("admin:index")).text
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_every_changelist_and_change_page_renders_for_staff(admin_client, model) -> None:
+    populate(make_novel())
+    assert admin_client.get(url(model, "changelist")).status_code == 200
+    obj = model.objects.first()
+    assert admin_client.get(url(model, "change", obj.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_every_filter_choice_renders_a_list(admin_client, model) -> None:
+    populate(make_novel())
+    response = admin_client.get(url(model, "changelist"))
+    cl = response.context["cl"]
+    for spec in cl.filter_specs:
+        for choice in spec.choices(cl):
+            filtered = admin_client.get(url(model, "changelist") + choice["query_string"])
+            assert filtered.status_code == 200, (spec.title, choice["display"])
+            assert filtered.context["cl"].result_count <= cl.result_count
+
+
+@pytest.mark.parametrize(
+    ("model", "query", "expected"),
+    [
+        (Novel, {"has_error": "yes"}, 1),
+        (Novel, {"has_error": "no"}, 1),
+        (Novel, {"stage": "done"}, 1),
+        (LLMTask, {"has_error": "yes"}, 1),
+        (LLMTask, {"status__exact": "succeeded"}, 2),
+        (LLMTask, {"kind__exact": "relation"}, 3),
+        (Relation, {"type__exact": "master"}, 3),
+        (Relation, {"origin__exact": "default"}, 0),
+        (BatchJob, {"has_error": "no"}, 1),
+        (BatchJob, {"status__exact": "done"}, 0),
+    ],
+)
+def test_filters_narrow_the_list(admin_client, model, query, expected) -> None:
+    populate(make_novel(), relations=3)
+    other = make_novel("红楼梦", stage=Novel.Stage.PARSED)
+    Novel.objects.filter(pk=other.pk).update(last_error="解码失败")
+    response = admin_client.get(url(model, "changelist"), query)
+    assert response.context["cl"].result_count == expected
+
+
+@pytest.mark.parametrize(
+    ("model", "term", "expected"),
+    [
+        (Novel, "西游", 1),
+        (Character, "唐僧", 1),
+        (Character, "三藏", 1),  # an alias, in the JSON list
+        (Character, "小1", 1),
+        (Character, "不存在", 0),
+        (Relation, "徒弟1", 1),
+        (LLMTask, "rel-", 2),
+        (BatchJob, "batch_", 1),
+    ],
+)
+def test_search_finds_titles_names_aliases_and_ids(admin_client, model, term, expected) -> None:
+    populate(make_novel())
+    response = admin_client.get(url(model, "changelist"), {"q": term})
+    assert response.context["cl"].result_count == expected
+
+
+def test_a_user_who_is_not_staff_is_sent_to_the_login_page(client, django_user_model) -> None:
+    client.force_login(django_user_model.objects.create_user("reader", password="pw"))
+    response = client.get(url(Relation, "changelist"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+
+
+def test_editing_the_aliases_locks_them(admin_client) -> None:
+    master = populate(make_novel())["master"]
+    page = admin_client.get(url(Character, "change", master.pk))
+    data = form_data(page) | {"aliases": json.dumps(["玄奘", "御弟哥哥", " 玄奘 "])}
+    response = admin_client.post(url(Character, "change", master.pk), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    master.refresh_from_db()
+    assert master.aliases == ["玄奘", "御弟哥哥"]
+    assert master.aliases_locked is True
+
+
+def test_saving_a_character_unchanged_leaves_the_aliases_unlocked(admin_client) -> None:
+    master = populate(make_novel())["master"]
+    page = admin_client.get(url(Character, "change", master.pk))
+    assert (
+        admin_client.post(url(Character, "change", master.pk), form_data(page)).status_code == 302
+    )
+    master.refresh_from_db()
+    assert master.aliases_locked is False
+
+
+def test_aliases_that_are_not_a_list_of_strings_are_refused(admin_client) -> None:
+    master = populate(make_novel())["master"]
+    page = admin_client.get(url(Character, "change", master.pk))
+    data = form_data(page) | {"aliases": json.dumps({"a": 1})}
+    response = admin_client.post(url(Character, "change", master.pk), data)
+    assert response.status_code == 200
+    assert "别名必须是字符串列表" in response.text
+
+
+def test_the_retry_action_resets_failed_tasks_and_reopens_the_novel(admin_client) -> None:
+    novel = make_novel()
+    populate(novel, relations=3)
+    novel.applied_at = novel.created
+    novel.save()
+    LLMTask.objects.filter(status=LLMTask.Status.FAILED).update(attempts=3)
+    ids = list(LLMTask.objects.values_list("pk", flat=True))
+    response = admin_client.post(
+        url(LLMTask, "changelist"), {"action": "retry_failed", "_selected_action": ids}
+    )
+    assert response.status_code == 302
+    retried = LLMTask.objects.get(subject="唐僧|徒弟1")
+    assert (retried.status, retried.attempts, retried.last_error, retried.batch_job) == (
+        LLMTask.Status.PENDING, 0, "", None,
+    )  # fmt: skip
+    assert LLMTask.objects.filter(status=LLMTask.Status.SUCCEEDED).count() == 2
+    novel.refresh_from_db()
+    assert (novel.stage, novel.applied_at) == (Novel.Stage.TASKS, None)
+    message = str(next(iter(get_messages(response.wsgi_request))))
+    assert "已将 1 个任务重置为待提交" in message
+
+
+def test_the_cancel_action_calls_cancel_job_for_open_jobs_only(admin_client, monkeypatch) -> None:
+    novel = make_novel()
+    jobs = [
+        BatchJob.objects.create(novel=novel, remote_id=f"b{i}", status=status)
+        for i, status in enumerate(["submitted", "collecting", "done", "submitted"])
+    ]
+    cancelled = []
+
+    def fake_cancel_job(job: BatchJob) -> None:
+        if job.remote_id == "b3":
+            raise RuntimeError("远程拒绝")
+        cancelled.append(job.remote_id)
+
+    try:
+        import graph.batches as batches
+    except ImportError:
+        monkeypatch.setitem(
+            sys.modules, "graph.batches", types.SimpleNamespace(cancel_job=fake_cancel_job)
+        )
+    else:
+        monkeypatch.setattr(batches, "cancel_job", fake_cancel_job)
+    response = admin_client.post(
+        url(BatchJob, "changelist"),
+        {"action": "cancel_batches", "_selected_action": [job.pk for job in jobs]},
+    )
+    assert response.status_code == 302
+    assert sorted(cancelled) == ["b0", "b1"]
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("取消 b3 失败：远程拒绝" in t for t in texts)
+    assert any("已请求取消 2 个批处理" in t for t in texts)
+
+
+def test_a_character_name_with_markup_is_escaped_in_the_list(admin_client) -> None:
+    novel = make_novel()
+    Character.objects.create(novel=novel, name="<script>alert(1)</script>", aliases=["<b>x</b>"])
+    text = admin_client.get(url(Character, "changelist")).text
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<b>x</b>" not in text
+
+
+@pytest.mark.parametrize("model", [Relation, LLMTask, Novel, Character, BatchJob])
+def test_the_changelist_query_count_does_not_grow_with_rows(
+    admin_client, django_assert_max_num_queries, model
+) -> None:
+    populate(make_novel(), relations=1)
+    with django_assert_max_num_queries(100) as few:
+        admin_client.get(url(model, "changelist"))
+    for _ in range(3):
+        populate(make_novel(), relations=8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = admin_client.get(url(model, "changelist"))
+    assert response.context["cl"].result_count >= 3
+
+
+def test_every_model_is_registered() -> None:
+    assert all(admin.site.is_registered(model) for model in MODELS)

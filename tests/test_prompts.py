@@ -1,0 +1,154 @@
+"""Request bodies, reading them back, and parsing what real models reply."""
+
+import pytest
+
+from graph import prompts
+from graph.llm import offline
+from graph.prompts import ReplyError, Snippet
+
+SNIPPETS = [
+    Snippet(2, "沈青锋跪下拜师，陆玄机收他为徒。"),
+    Snippet(5, "陆玄机对徒弟沈青锋说：剑要慢。"),
+]
+
+
+def relation_body():
+    return prompts.relation_request(
+        "青锋录",
+        ["沈青锋", "青锋"],
+        ["陆玄机", "玄机子"],
+        SNIPPETS,
+        model="glm-4-flash",
+        max_tokens=256,
+    )
+
+
+def test_a_relation_request_is_a_full_chat_completion_body():
+    body = relation_body()
+    assert body["model"] == "glm-4-flash"
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    user = body["messages"][1]["content"]
+    assert "师徒" in user and "敌对" in user and "共现" in user
+    assert "【片段1｜第2章】沈青锋跪下拜师" in user
+
+
+def test_it_reads_names_and_snippets_back_from_a_body():
+    facts = prompts.read_request(relation_body())
+    assert facts.kind == prompts.RELATION
+    assert facts.names_a == ["沈青锋", "青锋"]
+    assert facts.names_b == ["陆玄机", "玄机子"]
+    assert facts.snippets == SNIPPETS
+
+
+def test_it_tells_the_three_kinds_apart():
+    evolution = prompts.evolution_request(
+        "书", ["甲乙"], ["丙丁"], SNIPPETS, model="m", max_tokens=1
+    )
+    attribute = prompts.attribute_request("书", ["甲乙"], SNIPPETS, model="m", max_tokens=1)
+    assert prompts.read_request(evolution).kind == prompts.EVOLUTION
+    assert prompts.read_request(attribute).kind == prompts.ATTRIBUTE
+    assert prompts.read_request(attribute).names_b == []
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        '{"type": "师徒", "direction": "b->a", "confidence": 0.9, "evidence": "拜师"}',
+        '```json\n{"type": "师徒", "direction": "b->a", "confidence": 0.9, "evidence": "拜师"}\n```',
+        '根据片段分析，结果如下：\n{"type": "师徒", "direction": "B->A", "confidence": 0.9}\n希望对你有帮助。',
+        "{“type”：“师徒”，“direction”：“b->a”，“confidence”：0.9}",
+        '{"type": "师徒关系", "direction": "b→a", "confidence": "90%"}',
+    ],
+)
+def test_it_accepts_what_real_models_return(reply):
+    result = prompts.parse_reply(prompts.RELATION, reply)
+    assert result["type"] == "master"
+    assert result["direction"] == "b->a"
+    assert result["confidence"] == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize(
+    ("label", "code"),
+    [
+        ("夫妻", "lovers"),
+        ("朋友关系", "ally"),
+        ("君臣", "lord"),
+        ("敌人", "enemy"),
+        ("结拜兄弟", "sworn"),
+        ("师兄弟", "fellow"),
+        ("父子", "kin"),
+        ("ally", "ally"),
+    ],
+)
+def test_it_maps_labels_written_slightly_differently(label, code):
+    assert prompts.relation_code(label) == code
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "",
+        "抱歉，我无法回答这个问题。",
+        '{"type": "外星人"}',
+        '{"direction": "a->b"}',
+        "[1, 2]",
+        '{"type": ',
+    ],
+)
+def test_it_rejects_replies_it_cannot_trust(reply):
+    with pytest.raises(ReplyError):
+        prompts.parse_reply(prompts.RELATION, reply)
+
+
+def test_an_undirected_type_has_no_direction():
+    result = prompts.parse_reply(prompts.RELATION, '{"type": "盟友", "direction": "a->b"}')
+    assert result["direction"] == "none"
+
+
+def test_it_merges_consecutive_equal_phases_and_orders_them():
+    reply = (
+        '{"phases": [{"from": 9, "to": 12, "type": "敌对", "event": "反目"},'
+        ' {"from": "第1章", "to": "第4章", "type": "盟友", "event": "联手"},'
+        ' {"from": 5, "to": 8, "type": "朋友", "event": "同行"}]}'
+    )
+    phases = prompts.parse_reply(prompts.EVOLUTION, reply)["phases"]
+    assert [(p["from"], p["to"], p["type"]) for p in phases] == [(1, 8, "ally"), (9, 12, "enemy")]
+
+
+def test_an_evolution_reply_without_phases_is_rejected():
+    with pytest.raises(ReplyError):
+        prompts.parse_reply(prompts.EVOLUTION, '{"type": "盟友"}')
+
+
+def test_it_parses_attributes_and_splits_an_alias_string():
+    reply = '{"gender": "男", "identity": "剑客", "faction": "", "abilities": "剑法", "traits": "", "aliases": "青锋、白衣剑客"}'
+    result = prompts.parse_reply(prompts.ATTRIBUTE, reply)
+    assert result["gender"] == "男"
+    assert result["aliases"] == ["青锋", "白衣剑客"]
+
+
+def test_defaults_are_fresh_copies():
+    default = prompts.default_result(prompts.EVOLUTION)
+    default["phases"].append(1)
+    assert prompts.default_result(prompts.EVOLUTION) == {"phases": []}
+
+
+def test_offline_rules_answer_in_the_shape_the_parser_accepts():
+    result = prompts.parse_reply(prompts.RELATION, offline.answer(relation_body()))
+    assert result["type"] == "master"
+    assert result["direction"] == "b->a"  # B (陆玄机) is the master
+
+
+def test_offline_rules_find_a_change_from_allies_to_enemies():
+    snippets = [
+        Snippet(2, "杜云起与沈青锋联手退敌，二人并肩作战。"),
+        Snippet(4, "沈青锋和杜云起结伴同行，彼此相助，成了同伴。"),
+        Snippet(9, "杜云起背叛了沈青锋，二人反目成仇。"),
+        Snippet(12, "沈青锋与杜云起交手，仇敌相见，一场厮杀。"),
+    ]
+    body = prompts.evolution_request(
+        "青锋录", ["沈青锋"], ["杜云起"], snippets, model="m", max_tokens=1
+    )
+    phases = prompts.parse_reply(prompts.EVOLUTION, offline.answer(body))["phases"]
+    assert [p["type"] for p in phases] == ["ally", "enemy"]
+    assert phases[0]["from"] == 2 and phases[1]["from"] == 9
