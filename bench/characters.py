@@ -70,10 +70,15 @@ def evaluate(found: list[FoundCharacter], gold: dict, show: int) -> dict[str, fl
 
     matched = [c for c in top50 if covered(c)]
     precision = len(matched) / max(1, len(top50))
-    print(f"top-50 precision (strict, gold names only): {len(matched)}/{len(top50)} = {precision:.2f}")
+    print(
+        f"top-50 precision (strict, gold names only): {len(matched)}/{len(top50)} = {precision:.2f}"
+    )
     unmatched = [c for c in top50 if not covered(c)]
     if unmatched:
-        print("  not in gold (judge by hand):", " ".join(f"{c.name}({c.mention_count})" for c in unmatched))
+        print(
+            "  not in gold (judge by hand):",
+            " ".join(f"{c.name}({c.mention_count})" for c in unmatched),
+        )
 
     total = hit = 0
     for n in found_major:
@@ -98,8 +103,15 @@ def evaluate(found: list[FoundCharacter], gold: dict, show: int) -> dict[str, fl
         print(f"top {show}:")
         for i, c in enumerate(found[:show], 1):
             mark = "/".join(sorted(covered(c))) or "-"
-            print(f"  {i:3d} {c.name} {c.mention_count} ch{c.first_chapter}-{c.last_chapter} {c.aliases[:8]} [{mark}]")
-    return {"recall": recall, "precision": precision, "alias_recall": alias_recall, "errors": len(errors)}
+            print(
+                f"  {i:3d} {c.name} {c.mention_count} ch{c.first_chapter}-{c.last_chapter} {c.aliases[:8]} [{mark}]"
+            )
+    return {
+        "recall": recall,
+        "precision": precision,
+        "alias_recall": alias_recall,
+        "errors": len(errors),
+    }
 
 
 def main() -> None:

@@ -48,8 +48,21 @@ def count_of(model: type, fk: str, **filters: Any) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
-def preview(text: str) -> str:
-    """A `<pre>` block with at most PREVIEW_CHARS characters (escaped)."""
+def preview(attr: str, description: str) -> Callable[[Any, Any], str]:
+    """A ModelAdmin method showing a big text or JSON field, escaped, scrolling, truncated."""
+
+    @admin.display(description=description)
+    def show(model_admin: admin.ModelAdmin, obj: Any) -> str:
+        value = getattr(obj, attr)
+        if not isinstance(value, str):
+            value = "" if value is None else json.dumps(value, ensure_ascii=False, indent=2)
+        return pre_block(value)
+
+    return show
+
+
+def pre_block(text: str) -> str:
+    """A `<pre>` block with at most PREVIEW_CHARS characters of `text`."""
     if not text:
         return "—"
     more = ""
@@ -62,16 +75,12 @@ def preview(text: str) -> str:
     )
 
 
-def pretty_json(value: Any) -> str:
-    return preview(json.dumps(value, ensure_ascii=False, indent=2) if value is not None else "")
-
-
 def column(attr: str, description: str) -> Callable[[Any], Any]:
     """A list column showing an annotation made in get_queryset(), sortable by it."""
 
     @admin.display(description=description, ordering=attr)
     def show(obj: Any) -> Any:
-        return getattr(obj, attr)
+        return getattr(obj, attr, None)
 
     return show
 
@@ -111,6 +120,9 @@ class NovelAdmin(admin.ModelAdmin):
     list_filter = ["stage", "mode", ErrorFilter]
     search_fields = ["title", "sha256", "source_name"]
     readonly_fields = read_only(Novel, "title", "stage", "mode")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # novels come from upload_novel (the sha256 is the file's)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Novel]:
         return (
@@ -173,6 +185,9 @@ class CharacterForm(forms.ModelForm):
         return list(dict.fromkeys(a.strip() for a in value if a.strip()))
 
 
+character_relations = column("relations_n", "关系数")
+
+
 class CharacterAttributeInline(admin.TabularInline):
     model = CharacterAttribute
     extra = 0
@@ -184,11 +199,12 @@ class CharacterAdmin(admin.ModelAdmin):
     form = CharacterForm
     inlines = [CharacterAttributeInline]
     list_display = ["name", "alias_list", "novel", "mention_count", "first_chapter",
-                    "last_chapter", "rank", column("relations_n", "关系数"), "aliases_locked"]  # fmt: skip
+                    "last_chapter", "rank", character_relations, "aliases_locked"]  # fmt: skip
     list_filter = ["novel", "aliases_locked"]
     list_select_related = ["novel"]
     search_fields = ["name"]  # aliases too: see get_search_results
-    readonly_fields = ["mention_count", "first_chapter", "last_chapter", "rank"]
+    readonly_fields = ["mention_count", "first_chapter", "last_chapter", "rank",
+                       character_relations]  # fmt: skip
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Character]:
         return (
@@ -243,6 +259,7 @@ class RelationAdmin(admin.ModelAdmin):
     search_fields = ["source__name", "target__name"]
     raw_id_fields = ["source", "target"]
     readonly_fields = ["pair_key", "snippet_list"]
+    snippet_list = preview("snippets", "共现片段 (snippets)")
     exclude = ["snippets"]
 
     def save_model(self, request, obj: Relation, form, change: bool) -> None:
@@ -256,10 +273,6 @@ class RelationAdmin(admin.ModelAdmin):
         if obj.first_chapter is None:
             return "—"
         return f"{obj.first_chapter}–{obj.last_chapter}"
-
-    @admin.display(description="共现片段 (snippets)")
-    def snippet_list(self, obj: Relation) -> str:
-        return pretty_json(obj.snippets)
 
 
 @admin.register(RelationPhase)
@@ -289,6 +302,9 @@ class LLMTaskAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     readonly_fields = [*read_only(LLMTask, "status", "attempts", "last_error"),
                        "request_body", "response_text", "result_json"]  # fmt: skip
+    request_body = preview("request", "请求体 (request)")
+    response_text = preview("response", "模型回复 (response)")
+    result_json = preview("result", "解析结果 (result)")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tasks come from the pipeline
@@ -305,18 +321,6 @@ class LLMTaskAdmin(admin.ModelAdmin):
     def tokens(self, obj: LLMTask) -> int:
         return obj.prompt_tokens + obj.completion_tokens
 
-    @admin.display(description="请求体 (request)")
-    def request_body(self, obj: LLMTask) -> str:
-        return pretty_json(obj.request)
-
-    @admin.display(description="模型回复 (response)")
-    def response_text(self, obj: LLMTask) -> str:
-        return preview(obj.response)
-
-    @admin.display(description="解析结果 (result)")
-    def result_json(self, obj: LLMTask) -> str:
-        return pretty_json(obj.result)
-
     @admin.action(description="立即重试失败的任务 (retry failed tasks now)")
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[LLMTask]) -> None:
         """Failed or defaulted tasks go back to pending; their novels back to the dispatch stage."""
@@ -326,16 +330,18 @@ class LLMTaskAdmin(admin.ModelAdmin):
             count = failed.update(
                 status=LLMTask.Status.PENDING, attempts=0, last_error="", batch_job=None
             )
-            reopened = Novel.objects.filter(
-                pk__in=novel_ids, stage__in=[Novel.Stage.DISPATCHED, Novel.Stage.DONE]
-            ).update(stage=Novel.Stage.TASKS, applied_at=None)
+            # A finished novel waits for its answers again: poll_batches (batch mode) or a new
+            # upload_novel run (realtime, offline) sends the reset tasks and re-applies the graph.
+            reopened = Novel.objects.filter(pk__in=novel_ids, stage=Novel.Stage.DONE).update(
+                stage=Novel.Stage.DISPATCHED, applied_at=None
+            )
         if not count:
             self.message_user(request, "所选任务中没有失败或使用默认值的任务。", messages.WARNING)
             return
         self.message_user(
             request,
-            f"已将 {count} 个任务重置为待提交；{reopened} 部小说回到「已生成任务」阶段，"
-            "下次运行流水线时重新提交。",
+            f"已将 {count} 个任务重置为待提交；{reopened} 部已完成的小说重新等待结果。"
+            "批处理模式由 poll_batches 重新提交，其他模式请重新运行 upload_novel。",
         )
 
 
@@ -358,6 +364,8 @@ class BatchJobAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     readonly_fields = [*read_only(BatchJob, "status", "last_error"), "output_preview",
                        "error_preview"]  # fmt: skip
+    output_preview = preview("output_content", "输出文件内容 (output)")
+    error_preview = preview("error_content", "错误文件内容 (errors)")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # jobs come from the pipeline
@@ -369,14 +377,6 @@ class BatchJobAdmin(admin.ModelAdmin):
     def progress(self, obj: BatchJob) -> str:
         total = "?" if obj.total is None else obj.total
         return f"{obj.completed or 0}/{total}"
-
-    @admin.display(description="输出文件内容 (output)")
-    def output_preview(self, obj: BatchJob) -> str:
-        return preview(obj.output_content)
-
-    @admin.display(description="错误文件内容 (errors)")
-    def error_preview(self, obj: BatchJob) -> str:
-        return preview(obj.error_content)
 
     @admin.action(description="取消批处理 (cancel batch)")
     def cancel_batches(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:

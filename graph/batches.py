@@ -102,8 +102,10 @@ def submit(novel: Novel, client: ZhipuClient) -> list[BatchJob]:
     jobs = []
     pending = list(chunks(tasks, settings.BATCH_MAX_LINES, settings.BATCH_MAX_BYTES))
     while pending:
-        chunk = pending.pop(0)
-        job = _create_job(novel, chunk)
+        created = _create_job(novel, pending.pop(0))
+        if created is None:
+            continue  # another submitter sent these tasks a moment ago
+        job, chunk = created
         try:
             _upload_and_create(job, client, chunk.data)
         except ZhipuError as exc:
@@ -123,18 +125,45 @@ def submit(novel: Novel, client: ZhipuClient) -> list[BatchJob]:
     return jobs
 
 
-def _create_job(novel: Novel, chunk: Chunk) -> BatchJob:
+def _create_job(novel: Novel, chunk: Chunk) -> tuple[BatchJob, Chunk] | None:
+    """A job row for the chunk's tasks, then its local input file. The tasks are claimed with a
+    conditional UPDATE, so a task another submitter (a second poller) took since it was read is
+    left out and no task goes into two batches; None when none is left."""
     with transaction.atomic():
         job = BatchJob.objects.create(novel=novel, line_count=len(chunk.tasks))
-        LLMTask.objects.filter(pk__in=[t.pk for t in chunk.tasks]).update(
-            batch_job=job, status=LLMTask.Status.SUBMITTED
-        )
-    path = Path(settings.BATCH_DIR) / f"novel-{novel.pk}" / f"job-{job.pk}.jsonl"
+        taken = LLMTask.objects.filter(
+            pk__in=[t.pk for t in chunk.tasks],
+            status__in=[LLMTask.Status.PENDING, LLMTask.Status.FAILED],
+        ).update(batch_job=job, status=LLMTask.Status.SUBMITTED)
+        if taken == 0:
+            job.delete()
+            return None
+        if taken < len(chunk.tasks):
+            kept = set(job.tasks.values_list("pk", flat=True))
+            tasks = [t for t in chunk.tasks if t.pk in kept]
+            chunk = Chunk(tasks, b"".join(map(jsonl_line, tasks)))
+            job.line_count = len(tasks)
+            job.save(update_fields=["line_count"])
+    _write_input(job, chunk.data)
+    return job, chunk
+
+
+def _write_input(job: BatchJob, data: bytes) -> None:
+    path = Path(settings.BATCH_DIR) / f"novel-{job.novel_id}" / f"job-{job.pk}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(chunk.data)
+    path.write_bytes(data)
     job.input_path = str(path)
     job.save(update_fields=["input_path"])
-    return job
+
+
+def _input_data(job: BatchJob) -> bytes:
+    """The job's JSONL: its local copy, or, when its submitter died before writing that copy,
+    rebuilt from the job's tasks (and written again)."""
+    if job.input_path and Path(job.input_path).is_file():
+        return Path(job.input_path).read_bytes()
+    data = b"".join(map(jsonl_line, job.tasks.order_by("id")))
+    _write_input(job, data)
+    return data
 
 
 def _release(job: BatchJob, reason: str) -> None:
@@ -148,7 +177,7 @@ def _release(job: BatchJob, reason: str) -> None:
 def _upload_and_create(job: BatchJob, client: ZhipuClient, data: bytes | None = None) -> None:
     if not job.input_file_id:
         if data is None:
-            data = Path(job.input_path).read_bytes()
+            data = _input_data(job)
         job.input_file_id = client.upload_batch_file(f"novelgraph-job-{job.pk}.jsonl", data)
         job.save(update_fields=["input_file_id"])
     info = client.create_batch(job.input_file_id, metadata={METADATA_KEY: str(job.pk)})
@@ -244,7 +273,9 @@ def advance(job: BatchJob, client: ZhipuClient, report) -> None:
         if info.status in TERMINAL_STATUSES:
             job.status = BatchJob.Status.COLLECTING
             job.completed_at = job.last_polled
-            job.last_error = "; ".join(info.errors)[:2000] if info.status != "completed" else ""
+            # Expired and cancelled batches carry no errors.data: keep at least their status.
+            reason = "; ".join(info.errors) or f"远程批处理状态为 {info.status}"
+            job.last_error = reason[:2000] if info.status != "completed" else ""
         job.save()
         report(progress_line(job))
     if job.status == BatchJob.Status.COLLECTING:

@@ -84,8 +84,9 @@ def build_graph(novel: Novel) -> nx.DiGraph:
 
 
 def node_link(graph: nx.DiGraph) -> dict[str, Any]:
-    """Node-link data with each edge dict starting with "source" and "target"."""
+    """Node-link data; node dicts start with "id", edge dicts with "source" and "target"."""
     data = nx.node_link_data(graph, edges="edges")
+    data["nodes"] = [{"id": n.pop("id"), **n} for n in data["nodes"]]
     data["edges"] = [
         {"source": e.pop("source"), "target": e.pop("target"), **e} for e in data["edges"]
     ]
@@ -148,10 +149,14 @@ def render(graph: nx.DiGraph, fmt: str) -> str:
     """The graph in `fmt` as text (for csv: the edges)."""
     if fmt == "json":
         return json.dumps(node_link(graph), ensure_ascii=False, indent=2) + "\n"
-    if fmt == "graphml":
-        return "\n".join(nx.generate_graphml(scalar_graph(graph))) + "\n"
-    if fmt == "gexf":
-        return "\n".join(nx.generate_gexf(scalar_graph(graph, gexf=True))) + "\n"
+    if fmt in ("graphml", "gexf"):
+        # The writers (unlike nx.generate_*) keep Chinese as UTF-8 instead of &#NNNN; references.
+        buffer = io.BytesIO()
+        if fmt == "graphml":
+            nx.write_graphml(scalar_graph(graph), buffer)
+        else:
+            nx.write_gexf(scalar_graph(graph, gexf=True), buffer)
+        return buffer.getvalue().decode("utf-8")
     if fmt == "csv":
         buffer = io.StringIO(newline="")
         write_edges_csv(graph, buffer)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from graph import taxonomy
+
+
+class ReadableJSONEncoder(json.JSONEncoder):
+    """Store Chinese as itself (not \\uXXXX escapes), so SQLite text lookups on JSON fields work."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
+
 
 RelationType = models.TextChoices(
     "RelationType", [(code.upper(), (code, label)) for code, label in taxonomy.LABELS.items()]
@@ -92,7 +103,7 @@ class Chapter(models.Model):
     class Meta:
         verbose_name = "章节"
         verbose_name_plural = "章节"
-        ordering = ["novel", "number"]
+        ordering = ["novel_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["novel", "number"], name="graph_chapter_unique_number")
         ]
@@ -104,7 +115,7 @@ class Chapter(models.Model):
 class Character(models.Model):
     novel = models.ForeignKey(Novel, on_delete=models.CASCADE, related_name="characters")
     name = models.CharField("姓名", max_length=64)
-    aliases = models.JSONField("别名", default=list, blank=True)
+    aliases = models.JSONField("别名", default=list, blank=True, encoder=ReadableJSONEncoder)
     # Set when a person edits the aliases in the admin: re-running discovery keeps them.
     aliases_locked = models.BooleanField("别名已人工确认", default=False)
     mention_count = models.PositiveIntegerField("提及次数", default=0)
@@ -115,7 +126,7 @@ class Character(models.Model):
     class Meta:
         verbose_name = "人物"
         verbose_name_plural = "人物"
-        ordering = ["novel", "rank", "name"]
+        ordering = ["novel_id", "rank", "name"]
         constraints = [
             models.UniqueConstraint(fields=["novel", "name"], name="graph_character_unique_name")
         ]
@@ -148,13 +159,13 @@ class Relation(models.Model):
     first_chapter = models.PositiveIntegerField("首次共现", null=True, blank=True)
     last_chapter = models.PositiveIntegerField("最后共现", null=True, blank=True)
     evidence = models.TextField("依据", blank=True)
-    snippets = models.JSONField("共现片段", default=list, blank=True)
+    snippets = models.JSONField("共现片段", default=list, blank=True, encoder=ReadableJSONEncoder)
     origin = models.CharField("来源", max_length=16, choices=Origin, default=Origin.DEFAULT)
 
     class Meta:
         verbose_name = "关系"
         verbose_name_plural = "关系"
-        ordering = ["novel", "-cooccurrence"]
+        ordering = ["novel_id", "-cooccurrence"]
         constraints = [
             models.UniqueConstraint(fields=["novel", "pair_key"], name="graph_relation_unique_pair")
         ]
@@ -183,7 +194,7 @@ class RelationPhase(models.Model):
     class Meta:
         verbose_name = "关系阶段"
         verbose_name_plural = "关系阶段"
-        ordering = ["relation", "from_chapter"]
+        ordering = ["relation_id", "from_chapter"]
 
     def __str__(self) -> str:
         return f"{self.from_chapter}-{self.to_chapter} {self.get_type_display()}"
@@ -198,7 +209,7 @@ class CharacterAttribute(models.Model):
     class Meta:
         verbose_name = "人物属性"
         verbose_name_plural = "人物属性"
-        ordering = ["character", "key"]
+        ordering = ["character_id", "key"]
         constraints = [
             models.UniqueConstraint(fields=["character", "key"], name="graph_attribute_unique_key")
         ]
@@ -280,14 +291,14 @@ class LLMTask(models.Model):
         Character, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
     )
     custom_id = models.CharField("custom_id", max_length=64, unique=True)
-    request = models.JSONField("请求体")
+    request = models.JSONField("请求体", encoder=ReadableJSONEncoder)
     status = models.CharField("状态", max_length=16, choices=Status, default=Status.PENDING)
     attempts = models.PositiveIntegerField("尝试次数", default=0)
     batch_job = models.ForeignKey(
         BatchJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
     )
     response = models.TextField("模型回复", blank=True)
-    result = models.JSONField("解析结果", null=True, blank=True)
+    result = models.JSONField("解析结果", null=True, blank=True, encoder=ReadableJSONEncoder)
     origin = models.CharField("来源", max_length=16, choices=Origin, blank=True)
     prompt_tokens = models.PositiveIntegerField("输入 tokens", default=0)
     completion_tokens = models.PositiveIntegerField("输出 tokens", default=0)
@@ -298,7 +309,7 @@ class LLMTask(models.Model):
     class Meta:
         verbose_name = "模型任务"
         verbose_name_plural = "模型任务"
-        ordering = ["novel", "id"]
+        ordering = ["novel_id", "id"]
         indexes = [
             # pipeline: the tasks of a novel still to send or to settle.
             models.Index(fields=["novel", "status"], name="graph_llmtask_novel_status"),

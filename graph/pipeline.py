@@ -286,17 +286,17 @@ def prepare(novel: Novel, progress: Progress) -> None:
 
 
 def run(novel: Novel, *, mode: str, progress: Progress, client=None) -> None:
-    """Run every unfinished stage. Offline and realtime modes answer and apply at once; batch
-    mode submits and leaves the rest to poll_batches."""
+    """Run every unfinished stage and send what still needs an answer. Offline and realtime
+    modes answer and apply at once; batch mode submits and leaves the rest to poll_batches."""
     prepare(novel, progress)
-    if not novel.reached(Novel.Stage.DISPATCHED):
+    if not novel.reached(Novel.Stage.DISPATCHED) or batches.sendable(novel).exists():
         dispatch(novel, mode=mode, progress=progress, client=client)
     if results.apply_if_settled(novel):
         progress.line("图谱已写入数据库")
 
 
 def dispatch(novel: Novel, *, mode: str, progress: Progress, client=None) -> None:
-    """Send every unanswered task of the novel the way `mode` says."""
+    """Send every unanswered task of the novel (not already in a batch) the way `mode` says."""
     novel.mode = mode
     novel.save(update_fields=["mode"])
     if mode == Mode.OFFLINE:
@@ -308,7 +308,8 @@ def dispatch(novel: Novel, *, mode: str, progress: Progress, client=None) -> Non
             )
     else:
         answer_realtime(novel, client or client_from_settings(), progress)
-    novel.finish_stage(Novel.Stage.DISPATCHED)
+    if not novel.reached(Novel.Stage.DISPATCHED):
+        novel.finish_stage(Novel.Stage.DISPATCHED)
 
 
 def restart_from(novel: Novel, stage: str) -> None:

@@ -37,3 +37,77 @@ def gold() -> Path:
 @pytest.fixture
 def sample_path() -> Path:
     return SAMPLE
+
+
+# --- The Zhipu emulator wired into settings (batch, realtime and poller tests) ---------------
+
+# Distinctive on both sides of the dot, so a leak of either half can be searched for.
+TEST_API_KEY = "ngtestid0123.Zq8NovelgraphSecretHalf"
+
+
+@pytest.fixture
+def emu(settings):
+    """A running emulator whose model answers with the offline rules; settings point at it."""
+    from graph.llm import offline
+    from tests.emulator import ZhipuEmulator
+
+    with ZhipuEmulator(model=offline.answer) as emulator:
+        emulator.faults.batch_steps = 1
+        settings.ZHIPUAI_API_KEY = TEST_API_KEY
+        settings.ZHIPUAI_BASE_URL = emulator.base_url
+        settings.ZHIPUAI_TIMEOUT = 10.0
+        settings.LLM_MAX_ATTEMPTS = 2
+        yield emulator
+
+
+@pytest.fixture
+def api(emu):
+    """A ZhipuClient built from settings, pointed at the emulator."""
+    from graph.llm.zhipu import client_from_settings
+
+    return client_from_settings()
+
+
+@pytest.fixture
+def upload(sample_path):
+    """Run `upload_novel` on the sample (or another file); returns what it printed."""
+    import io
+
+    from django.core.management import call_command
+
+    def run(*args: str, mode: str = "batch", path=None) -> str:
+        out, err = io.StringIO(), io.StringIO()
+        call_command(
+            "upload_novel", str(path or sample_path), "--mode", mode, *args, stdout=out, stderr=err
+        )
+        return out.getvalue() + err.getvalue()
+
+    return run
+
+
+@pytest.fixture
+def poll(api):
+    """Run polling rounds until nothing is open (or `rounds` is reached); returns the lines."""
+    from graph import batches
+
+    def run(rounds: int = 30, client=None) -> list[str]:
+        lines: list[str] = []
+        for _ in range(rounds):
+            if not batches.poll_once(client or api, lines.append):
+                break
+        return lines
+
+    return run
+
+
+@pytest.fixture
+def quick_backoff(monkeypatch):
+    """Realtime retries wait milliseconds instead of seconds."""
+    import functools
+
+    from graph import answer
+    from graph.llm.realtime import run_chat
+
+    monkeypatch.setattr(
+        answer, "run_chat", functools.partial(run_chat, base_delay=0.01, max_delay=0.02)
+    )

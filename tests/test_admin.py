@@ -31,6 +31,12 @@ MODELS = [Novel, Chapter, Character, CharacterAttribute, Relation, RelationPhase
 _ids = count(1)
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:
+    """The admin users' password hashing would dominate the run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def url(model: type, view: str, *args: object) -> str:
     return reverse(f"admin:graph_{model._meta.model_name}_{view}", args=args)
 
@@ -95,6 +101,16 @@ def test_every_changelist_and_change_page_renders_for_staff(admin_client, model)
     assert admin_client.get(url(model, "changelist")).status_code == 200
     obj = model.objects.first()
     assert admin_client.get(url(model, "change", obj.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("model", [Chapter, Character, CharacterAttribute, Relation, RelationPhase])
+def test_the_add_page_renders_where_people_may_add(admin_client, model) -> None:
+    assert admin_client.get(url(model, "add")).status_code == 200
+
+
+@pytest.mark.parametrize("model", [Novel, LLMTask, BatchJob])
+def test_rows_made_by_the_pipeline_cannot_be_added_by_hand(admin_client, model) -> None:
+    assert admin_client.get(url(model, "add")).status_code == 403
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
@@ -205,7 +221,7 @@ def test_the_retry_action_resets_failed_tasks_and_reopens_the_novel(admin_client
     )  # fmt: skip
     assert LLMTask.objects.filter(status=LLMTask.Status.SUCCEEDED).count() == 2
     novel.refresh_from_db()
-    assert (novel.stage, novel.applied_at) == (Novel.Stage.TASKS, None)
+    assert (novel.stage, novel.applied_at) == (Novel.Stage.DISPATCHED, None)
     message = str(next(iter(get_messages(response.wsgi_request))))
     assert "已将 1 个任务重置为待提交" in message
 
@@ -251,7 +267,7 @@ def test_a_character_name_with_markup_is_escaped_in_the_list(admin_client) -> No
     assert "<b>x</b>" not in text
 
 
-@pytest.mark.parametrize("model", [Relation, LLMTask, Novel, Character, BatchJob])
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_the_changelist_query_count_does_not_grow_with_rows(
     admin_client, django_assert_max_num_queries, model
 ) -> None:
@@ -267,3 +283,23 @@ def test_the_changelist_query_count_does_not_grow_with_rows(
 
 def test_every_model_is_registered() -> None:
     assert all(admin.site.is_registered(model) for model in MODELS)
+
+
+def test_changing_a_relation_type_by_hand_marks_it_manual(admin_client) -> None:
+    populate(make_novel(), relations=1)
+    relation = Relation.objects.get()
+    page = admin_client.get(url(Relation, "change", relation.pk))
+    response = admin_client.post(
+        url(Relation, "change", relation.pk), form_data(page) | {"type": "ally"}
+    )
+    assert response.status_code == 302
+    relation.refresh_from_db()
+    assert (relation.type, relation.origin) == ("ally", Origin.MANUAL)
+
+
+def test_big_result_files_are_truncated_on_the_change_page(admin_client) -> None:
+    job = populate(make_novel())["job"]
+    BatchJob.objects.filter(pk=job.pk).update(output_content="行" * 50_000)
+    text = admin_client.get(url(BatchJob, "change", job.pk)).text
+    assert "共 50000 字符" in text
+    assert "行" * 20_001 not in text

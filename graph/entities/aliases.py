@@ -7,7 +7,7 @@ so every rule refuses to link when the evidence points at more than one person.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from .lexicon import SURNAMES_1, SURNAMES_2
 
@@ -56,7 +56,7 @@ _FULL_INTRO = re.compile(
 _NAME_COURTESY = re.compile(r"([\u4e00-\u9fff]{2,4})[，,]?(?:表字|字)([\u4e00-\u9fff]{2})")
 
 
-def courtesy_links(text: str, known: set[str]) -> list[tuple[str, str]]:
+def courtesy_links(text: str, known: Collection[str]) -> list[tuple[str, str]]:
     """Pairs (name, courtesy name or surname + courtesy name) stated by the narrator.
 
     Only pairs where at least one side is a known candidate are kept; the other side is
@@ -83,27 +83,34 @@ def courtesy_links(text: str, known: set[str]) -> list[tuple[str, str]]:
 
 
 def containment_links(names: Mapping[str, int], dominance: float = 4.0) -> list[tuple[str, str]]:
-    """Link a short name to the longer candidate that contains it (悟空 -> 孙悟空).
+    """Link a short name to the longer candidates that contain it (悟空 -> 孙悟空).
 
-    `names` maps each candidate to its frequency. When several longer candidates contain the
-    short one and they are not nested in each other (张三丰 and 李三丰 both contain 三丰), the
-    short name is linked only if one of them is `dominance` times more frequent than all the
-    others together; otherwise it is left alone, never given to both.
+    `names` maps each candidate to its frequency. Longer forms that add different surnames to
+    the same string (张三丰 and 李三丰 around 三丰, 贾宝玉 and 甄宝玉 around 宝玉) are two people:
+    the short name then goes to one of them only if it is `dominance` times more frequent than
+    the others together, and otherwise stays on its own, never given to both. Forms that add
+    titles (孙大圣, 齐天大圣 around 大圣) are the same person.
     """
-    by_len = sorted(names, key=len)
     links: list[tuple[str, str]] = []
-    longer = [n for n in by_len if len(n) >= 3]
-    for short in by_len:
+    longer = [n for n in names if len(n) >= 3]
+    for short in names:
         containers = [n for n in longer if len(n) > len(short) and short in n]
         if not containers:
             continue
-        # Keep only maximal distinct "identities": containers not inside another container.
-        tops = [c for c in containers if not any(c != o and c in o for o in containers)]
-        if len(tops) == 1:
+        # One "person" per distinct surname (or single character: 鹿力大仙 / 羊力大仙) put in
+        # front of the short name.
+        by_surname: dict[str, list[str]] = {}
+        for c in containers:
+            if c.endswith(short):
+                prefix = c[: -len(short)]
+                if len(prefix) == 1 or prefix in SURNAMES_2:
+                    by_surname.setdefault(prefix, []).append(c)
+        if len(by_surname) <= 1:
             links.extend((short, c) for c in containers)
             continue
-        tops.sort(key=lambda c: -names[c])
-        best, rest = tops[0], sum(names[c] for c in tops[1:])
-        if names[best] >= dominance * rest:
-            links.extend((short, c) for c in containers if c in best)
+        ranked = sorted(by_surname.values(), key=lambda cs: -sum(names[c] for c in cs))
+        best = sum(names[c] for c in ranked[0])
+        rest = sum(names[c] for cs in ranked[1:] for c in cs)
+        if best >= dominance * rest:
+            links.extend((short, c) for c in ranked[0])
     return links

@@ -3,23 +3,72 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jieba
 
 from .aliases import UnionFind, containment_links, courtesy_links, split_surname
 from .candidates import CandidateStats, candidate_pool, collect_slot_candidates, gather_stats
-from .lexicon import TITLES
-from .scanning import scan_mentions
+from .lexicon import (
+    BAD_START,
+    BROAD_RIGHT_CUES,
+    COMMON,
+    LEFT_CUES,
+    NAME_SUFFIXES,
+    RIGHT_CUES,
+    SURNAMES_1,
+    SURNAMES_2,
+    TITLES,
+)
+from .scanning import build_automaton, scan_mentions
 
 # jieba part-of-speech tags of words that are never names: conjunctions, adverbs, numerals,
 # pronouns, prepositions, particles, locatives, verbs, adjectives, idioms... Nouns, time words
 # (如来, 元春 are tagged t) and measure words (平儿 is tagged q) are left to the statistics.
 _FUNCTION_TAGS = frozenset(
-    "c d m r p u ad f v vn vd vg a an ag b l y e o z zg mq uj ul uv uz ug ud k h x dg".split()
+    [
+        "c",
+        "d",
+        "m",
+        "r",
+        "p",
+        "u",
+        "ad",
+        "f",
+        "v",
+        "vn",
+        "vd",
+        "vg",
+        "a",
+        "an",
+        "ag",
+        "b",
+        "l",
+        "y",
+        "e",
+        "o",
+        "z",
+        "zg",
+        "mq",
+        "uj",
+        "ul",
+        "uv",
+        "uz",
+        "ug",
+        "ud",
+        "k",
+        "h",
+        "x",
+        "dg",
+    ]
 )
-_FUNCTION_MIN_FREQ = 20  # a rare dictionary entry is weak evidence that a string is a common word
+_FUNCTION_MIN_FREQ = 1
+# Verbs and prepositions that end up glued in front of a name (向莺儿, 见行者).
+_PLACE_END = frozenset("州郡县国城山江河关府营寨")
+_GLUE = (
+    frozenset(LEFT_CUES + RIGHT_CUES + BROAD_RIGHT_CUES + "连及并") | BAD_START
+)  # a rare dictionary entry is weak evidence that a string is a common word
 
 
 @dataclass
@@ -40,20 +89,31 @@ def _function_words() -> frozenset[str]:
     with jieba.get_dict_file() as fh:
         for raw in fh:
             parts = raw.decode("utf-8").split()
-            if len(parts) == 3 and parts[2] in _FUNCTION_TAGS:
-                if int(parts[1]) >= _FUNCTION_MIN_FREQ and 2 <= len(parts[0]) <= 4:
-                    words.append(parts[0])
+            if (
+                len(parts) == 3
+                and parts[2] in _FUNCTION_TAGS
+                and int(parts[1]) >= _FUNCTION_MIN_FREQ
+                and 2 <= len(parts[0]) <= 4
+            ):
+                words.append(parts[0])
     return frozenset(words)
 
 
-def looks_like_person(st: CandidateStats) -> bool:
-    """Decide from context statistics whether a candidate string is a person's name."""
+def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
+    """Decide from context statistics whether a candidate string is a person's name.
+
+    `min_evidence` is lowered for longer forms of an accepted name (唐三藏 around 三藏), which
+    the narration uses in full sentences rather than in speaker slots.
+    """
     f = st.freq
     if f < 3:
         return False
     # Word boundaries: a fragment has one dominant neighbour (孙悟 + 空, 却 + 说行者).
     loose = f < 10
     if st.left_share > (0.67 if loose else 0.5) or st.right_share > (0.75 if loose else 0.6):
+        return False
+    # Places keep the company of 往/到 and 去/里 (往西天去, 灵山脚下).
+    if st.place / f > 0.15:
         return False
     # Sentence connectives (所以, 后来, 毕竟不知) almost only ever start a clause.
     if f >= 10 and st.initial / f > 0.9:
@@ -63,17 +123,115 @@ def looks_like_person(st: CandidateStats) -> bool:
         return False
     # People speak, are spoken to and start sentences; things and places rarely do.
     evidence = (st.right_slots + st.left_slots + st.initial) / f
-    if evidence < 0.3:
+    if evidence < min_evidence:
         return False
     s = st.text
+    # ABB / AABB reduplications (战兢兢, 战战兢兢) describe, they do not name, unless A is a
+    # surname (刘老老).
+    if (len(s) == 3 and s[1] == s[2] and s[0] not in SURNAMES_1) or (
+        len(s) == 4 and s[0] == s[1] and s[2] == s[3]
+    ):
+        return False
     if s in _function_words():
         return False
     # 小丫头, 老和尚, 众小妖: a bare title with a size/age prefix is still a title.
     return not (s[0] in "小老大众诸" and s[1:] in TITLES)
 
 
-def _canonical(members: list[str], counts: dict[str, int]) -> str:
-    """Pick the display name: the most used full form (孙悟空 over 悟空), else the most used."""
+def _is_name_variant(s: str, people: Mapping[str, object]) -> bool:
+    """Is `s` an accepted name with a surname, epithet or title added (唐 + 三藏, 齐天 + 大圣,
+    观音 + 菩萨), rather than a name glued to a verb (行者 + 依言, 看见 + 行者)?"""
+    for k in range(2, len(s)):
+        head, tail = s[:k], s[k:]
+        # A title may extend a name (观音菩萨), a head count may not (行者三人, 唐僧四众).
+        counted = tail[0] in "一二三四五六七八九十两众诸"
+        if head in people and not counted and (tail in TITLES or tail in NAME_SUFFIXES):
+            return True
+        head, tail = s[: len(s) - k], s[len(s) - k :]
+        if tail in people:
+            if len(head) == 1 and head in SURNAMES_1 and head not in _GLUE:
+                return True
+            if (
+                len(head) == 2
+                and head[-1] not in _PLACE_END
+                and head not in _function_words()
+                and head not in COMMON
+                and not any(ch in _GLUE for ch in head)
+            ):
+                return True
+    return False
+
+
+def _drop_phrases(people: dict[str, CandidateStats]) -> dict[str, CandidateStats]:
+    """Remove candidates that are a name glued to something else.
+
+    周瑜大 (周瑜 + 大怒), 老孙打, 向莺儿 (向 + 莺儿), 八戒沙僧 (two names): each contains an
+    accepted name plus characters that are not a surname, title or name suffix.
+    """
+    kept = {}
+    for s, st in people.items():
+        if len(s) >= 3:
+            # Built on another accepted name: keep only surname / epithet / title additions.
+            others = {s[:k] for k in range(2, len(s))} | {s[k:] for k in range(1, len(s) - 1)}
+            others -= SURNAMES_2
+            if any(o in people for o in others) and not _is_name_variant(s, people):
+                continue
+            head, tail = s[:-1], s[-1]
+            glued_head = head in people or head in COMMON or head in TITLES
+            if glued_head and head not in SURNAMES_2 and tail not in NAME_SUFFIXES:
+                continue
+            first, rest = s[0], s[1:]
+            if rest in people and first in _GLUE:
+                continue
+            if len(s) == 4 and s[:2] in people and s[2:] in people:
+                continue
+            # Four-character strings are mostly idioms (满心欢喜, 按落云头); keep only those
+            # built on a name (观音菩萨) or starting with a compound surname (司马仲达).
+            if (
+                len(s) == 4
+                and s[:2] not in SURNAMES_2
+                and not any(
+                    s[i:j] in people
+                    for i in range(3)
+                    for j in range(i + 2, min(i + 4, 5))
+                    if j - i < 4
+                )
+            ):
+                continue
+        if s in SURNAMES_2:  # 司马, 诸葛 on their own are families, not people
+            continue
+        kept[s] = st
+    return kept
+
+
+def _drop_name_followers(
+    chapters: Sequence[tuple[int, str]], people: dict[str, CandidateStats], share: float = 0.3
+) -> dict[str, CandidateStats]:
+    """Remove verbs and phrases that mostly come right after a name (三藏合掌, 唐僧师徒).
+
+    People are rarely written back to back with another person's name, while the verbs that
+    follow a speaker pass every other test.
+    """
+    automaton, keys = build_automaton({s: [s] for s in people})
+    follows: dict[str, int] = dict.fromkeys(people, 0)
+    seen: dict[str, int] = dict.fromkeys(people, 0)
+    for _number, body in chapters:
+        prev_end = -1
+        for idx, start, end in automaton.find_matches_as_indexes(body):
+            key = keys[idx]
+            seen[key] += 1
+            if start == prev_end:
+                follows[key] += 1
+            prev_end = end
+    return {s: st for s, st in people.items() if not seen[s] or follows[s] / seen[s] <= share}
+
+
+def _canonical(members: list[str], counts: dict[str, int], formal: set[str]) -> str:
+    """Pick the display name: the formal name the narrator introduced (刘备 of 字玄德), else the
+    most used full form (孙悟空 over 悟空), else the most used name."""
+    stated = [m for m in members if m in formal and counts.get(m, 0) >= 2]
+    if stated:
+        return max(stated, key=lambda m: counts.get(m, 0))
     member_set = set(members)
     full_forms = []
     for m in members:
@@ -97,22 +255,41 @@ def discover_characters(
     pool = candidate_pool(right, left, extra, min_slots=3, max_pool=8000)
     stats = gather_stats(chapters, pool, right, left)
     people = {s: st for s, st in stats.items() if looks_like_person(st)}
+    # Longer forms of accepted names (唐三藏, 齐天大圣) need less evidence of their own.
+    for s, st in stats.items():
+        if (
+            s not in people
+            and len(s) >= 3
+            and looks_like_person(st, min_evidence=0.15)
+            and _is_name_variant(s, people)
+        ):
+            people[s] = st
+    people = _drop_phrases(people)
+    people = _drop_name_followers(chapters, people)
 
-    uf = UnionFind(people)
-    for a, b in courtesy_links(full, set(people)):
-        if a in people and b in people:
-            uf.union(a, b)
-    for a, b in containment_links({s: st.freq for s, st in people.items()}):
+    # Courtesy names stated by the narrator (姓刘，名备，字玄德) are trusted even when the
+    # courtesy name itself is too rare in speaker slots to pass the statistics.
+    names = set(people)
+    courtesy = []
+    for a, b in courtesy_links(full, people):
+        if (a in names or full.count(a) >= 3) and (b in names or full.count(b) >= 3):
+            names.update((a, b))
+            courtesy.append((a, b))
+    uf = UnionFind(names)
+    for a, b in courtesy:
+        uf.union(a, b)
+    freq = {s: (people[s].freq if s in people else full.count(s)) for s in names}
+    for a, b in containment_links(freq):
         uf.union(a, b)
 
     # One scan with every name as its own key gives per-name counts under longest match.
-    index = scan_mentions(chapters, {s: [s] for s in people})
+    index = scan_mentions(chapters, {s: [s] for s in names})
     characters = []
     for members in uf.groups():
         members = [m for m in members if index.counts.get(m, 0) > 0]
         if not members:
             continue
-        name = _canonical(members, index.counts)
+        name = _canonical(members, index.counts, {a for a, _ in courtesy})
         aliases = sorted((m for m in members if m != name), key=lambda m: -index.counts[m])
         characters.append(
             FoundCharacter(

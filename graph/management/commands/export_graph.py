@@ -8,19 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from graph import export
-from graph.models import Novel
-
-
-def find_novel(key: str) -> Novel:
-    """The novel whose id or (exact, unique) title is `key`."""
-    if key.isdigit() and (novel := Novel.objects.filter(pk=int(key)).first()):
-        return novel
-    matches = list(Novel.objects.filter(title=key)[:2])
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise CommandError(f"找不到小说：《{key}》有多部同名小说，请改用 id", returncode=2)
-    raise CommandError(f"找不到小说：{key}", returncode=2)
+from graph.management.novels import find_novel
 
 
 class Command(BaseCommand):

@@ -1,0 +1,74 @@
+"""novel_status: where each novel stands — stages, batch jobs, progress, failures, tokens."""
+
+from django.core.management.base import BaseCommand
+from django.db.models import Count, Q, Sum
+from django.utils.timezone import localtime
+
+from graph.management.novels import find_novel
+from graph.models import LLMTask, Novel
+
+
+class Command(BaseCommand):
+    help = "查看小说的处理状态：阶段、批处理任务、进度、失败和 tokens 用量 (novel status)"
+
+    def add_arguments(self, parser):
+        parser.add_argument("novel", nargs="?", help="小说 id 或书名（省略则列出全部）")
+
+    def handle(self, *args, **options):
+        novels = (
+            [find_novel(options["novel"])]
+            if options["novel"]
+            else list(Novel.objects.order_by("pk"))
+        )
+        if not novels:
+            self.stdout.write("还没有上传任何小说")
+        for novel in novels:
+            self.show(novel)
+
+    def show(self, novel: Novel) -> None:
+        w = self.stdout.write
+        w(
+            f"《{novel.title}》 id={novel.pk}  模式：{novel.get_mode_display()}  阶段：{novel.get_stage_display()}"
+        )
+        stamps = [
+            (label, getattr(novel, field))
+            for label, field in (
+                ("分章", "parsed_at"),
+                ("人物", "characters_at"),
+                ("共现", "pairs_at"),
+                ("任务", "tasks_at"),
+                ("提交", "dispatched_at"),
+                ("写入", "applied_at"),
+            )
+        ]
+        w("  " + "  ".join(f"{label} {localtime(ts):%m-%d %H:%M:%S}" for label, ts in stamps if ts))
+        tasks = novel.tasks.aggregate(
+            total=Count("pk"),
+            prompt=Sum("prompt_tokens"),
+            completion=Sum("completion_tokens"),
+            **{status: Count("pk", filter=Q(status=status)) for status in LLMTask.Status.values},
+        )
+        settled = tasks["succeeded"] + tasks["defaulted"]
+        share = 100 * settled / tasks["total"] if tasks["total"] else 0.0
+        w(
+            f"  任务：{settled}/{tasks['total']} 已完成 ({share:.1f}%)｜成功 {tasks['succeeded']}｜"
+            f"待提交 {tasks['pending']}｜已提交 {tasks['submitted']}｜失败待重试 {tasks['failed']}｜"
+            f"使用默认值 {tasks['defaulted']}"
+        )
+        w(f"  tokens：输入 {tasks['prompt'] or 0}，输出 {tasks['completion'] or 0}")
+        for job in novel.batch_jobs.order_by("pk"):
+            total = job.total or job.line_count
+            w(
+                f"  批处理 {job.remote_id or '(未提交)'}：{job.get_status_display()}｜远程 {job.remote_status or '-'}｜"
+                f"{job.completed or 0}/{total}｜失败 {job.failed or 0}"
+                + (f"｜错误：{job.last_error[:120]}" if job.last_error else "")
+            )
+        failures = novel.tasks.exclude(last_error="").filter(
+            status__in=[LLMTask.Status.FAILED, LLMTask.Status.DEFAULTED]
+        )[:5]
+        for task in failures:
+            w(
+                f"  ✗ {task.custom_id}（{task.get_kind_display()} {task.subject}）：{task.last_error[:120]}"
+            )
+        if novel.last_error:
+            w(f"  最近错误：{novel.last_error[:200]}")
