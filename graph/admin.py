@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -12,9 +12,11 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Length
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
+from graph import metrics
 from graph.models import (
     BatchJob,
     Chapter,
@@ -116,10 +118,11 @@ class ErrorFilter(admin.SimpleListFilter):
 class NovelAdmin(admin.ModelAdmin):
     list_display = ["title", "stage", "mode", column("chapters_n", "章节数"),
                     column("characters_n", "人物数"), column("relations_n", "关系数"), "tasks",
-                    column("failures_n", "失败/默认 (failures)"), has_error, "created"]  # fmt: skip
+                    column("failures_n", "失败/默认 (failures)"), has_error, "created",
+                    "graph_link"]  # fmt: skip
     list_filter = ["stage", "mode", ErrorFilter]
     search_fields = ["title", "sha256", "source_name"]
-    readonly_fields = read_only(Novel, "title", "stage", "mode")
+    readonly_fields = [*read_only(Novel, "title", "stage", "mode"), "graph_link"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # novels come from upload_novel (the sha256 is the file's)
@@ -141,6 +144,10 @@ class NovelAdmin(admin.ModelAdmin):
     @admin.display(description="任务 已完成/总数 (settled/total)", ordering="tasks_n")
     def tasks(self, obj: Novel) -> str:
         return f"{obj.settled_n}/{obj.tasks_n}"
+
+    @admin.display(description="图谱")
+    def graph_link(self, obj: Novel) -> str:
+        return format_html('<a href="{}">查看图谱</a>', reverse("graph:novel_graph", args=[obj.pk]))
 
 
 @admin.register(Chapter)
@@ -188,6 +195,32 @@ class CharacterForm(forms.ModelForm):
 character_relations = column("relations_n", "关系数")
 
 
+def attach_metrics(characters: Iterable[Character]) -> None:
+    """Set `graph_metrics` on each character: two queries, one computation per novel. Per request,
+    since the objects live only as long as the page being rendered."""
+    characters = list(characters)
+    by_novel = metrics.for_novels({character.novel_id for character in characters})
+    for character in characters:
+        character.graph_metrics = by_novel[character.novel_id].get(character.name, {})
+
+
+def metric(key: str, description: str) -> Callable[[Character], Any]:
+    """A read-only column of `graph.metrics` (computed for the whole novel on first use)."""
+
+    @admin.display(description=description)
+    def show(obj: Character) -> Any:
+        if not hasattr(obj, "graph_metrics"):
+            attach_metrics([obj])
+        return obj.graph_metrics.get(key, "—")
+
+    show.__name__ = key
+    return show
+
+
+METRIC_COLUMNS = [metric("degree", "度"), metric("weighted_degree", "加权度"),
+                  metric("betweenness", "介数中心性"), metric("community", "社群")]  # fmt: skip
+
+
 class CharacterAttributeInline(admin.TabularInline):
     model = CharacterAttribute
     extra = 0
@@ -199,12 +232,13 @@ class CharacterAdmin(admin.ModelAdmin):
     form = CharacterForm
     inlines = [CharacterAttributeInline]
     list_display = ["name", "alias_list", "novel", "mention_count", "first_chapter",
-                    "last_chapter", "rank", character_relations, "aliases_locked"]  # fmt: skip
+                    "last_chapter", "rank", character_relations, *METRIC_COLUMNS,
+                    "aliases_locked"]  # fmt: skip
     list_filter = ["novel", "aliases_locked"]
     list_select_related = ["novel"]
     search_fields = ["name"]  # aliases too: see get_search_results
     readonly_fields = ["mention_count", "first_chapter", "last_chapter", "rank",
-                       character_relations]  # fmt: skip
+                       character_relations, *METRIC_COLUMNS]  # fmt: skip
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Character]:
         return (
@@ -212,6 +246,12 @@ class CharacterAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(relations_n=count_of(Relation, "source") + count_of(Relation, "target"))
         )
+
+    def get_changelist_instance(self, request: HttpRequest):
+        # One metrics computation per novel on the page, not one per row and column.
+        changelist = super().get_changelist_instance(request)
+        attach_metrics(changelist.result_list)
+        return changelist
 
     def get_search_results(self, request, queryset, search_term):
         """Every word must match the name or one of the aliases (a JSONField)."""

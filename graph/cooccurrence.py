@@ -8,14 +8,16 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from graph.cues import cue_count
+from graph.cues import cue_count, snippet_strength
 from graph.prompts import Snippet
 
 Key = Hashable
 Location = tuple[int, int]  # (chapter number, paragraph index)
 
 SNIPPET_CHARS = 160  # longest snippet sent to the model
-PROMPT_OVERHEAD_TOKENS = 450  # instructions and taxonomy around the snippets
+PROMPT_OVERHEAD_TOKENS = 400  # system prompt, instructions and taxonomy (names come on top)
+MAX_CANDIDATES = 200  # locations looked at per pair, evenly over the book
+SHORTLIST = 36  # candidates given the full (slower) ranking per request
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -63,8 +65,30 @@ def pair_statistics(paragraph_keys: Iterable[tuple[int, int, frozenset]]) -> dic
     return stats
 
 
+def pair_scores(stats: Mapping[tuple, PairStat]) -> dict[tuple, float]:
+    """Salience × association: how often a pair meets, over how many chapters, and how much of
+    each one's company the other is.
+
+    Raw counts favour the hubs (the hero meets everyone); dividing by the geometric mean of
+    both people's total pair counts lets a minor character's one defining partner (a father,
+    a nemesis of three chapters) into the list. Exponents tuned on the gold classics: the share
+    of gold pairs in the top 200 rose from 0.45 to 0.53 (more with a larger limit).
+    """
+    strength: dict[Key, int] = {}
+    for s in stats.values():
+        strength[s.a] = strength.get(s.a, 0) + s.count
+        strength[s.b] = strength.get(s.b, 0) + s.count
+    return {
+        key: s.score * s.count**1.5 / math.sqrt(strength[s.a] * strength[s.b])
+        for key, s in stats.items()
+    }
+
+
 def top_pairs(stats: Mapping[tuple, PairStat], limit: int) -> list[PairStat]:
-    return sorted(stats.values(), key=lambda s: (-s.score, str(s.a), str(s.b)))[:limit]
+    """The `limit` pairs worth a question, best first (see pair_scores)."""
+    scores = pair_scores(stats)
+    ranked = sorted(stats, key=lambda k: (-scores[k], str(stats[k].a), str(stats[k].b)))
+    return [stats[k] for k in ranked[:limit]]
 
 
 class ParagraphStore:
@@ -107,6 +131,26 @@ def window(text: str, names_a: Sequence[str], names_b: Sequence[str] = ()) -> st
     return text[lo : min(len(text), lo + SNIPPET_CHARS)]
 
 
+def _request_overhead(names_a: Sequence[str], names_b: Sequence[str]) -> int:
+    return PROMPT_OVERHEAD_TOKENS + estimate_tokens("、".join([*names_a, *names_b]))
+
+
+def snippet_cost(snippet: Snippet) -> int:
+    """Tokens a snippet adds to a prompt, with its 【片段i｜第c章】 label."""
+    return estimate_tokens(snippet.text) + 7
+
+
+def _quick_score(text: str, names_a: Sequence[str], names_b: Sequence[str]) -> float:
+    """A cheap first ranking: cue words, a quote, and the two names standing close."""
+    score = float(cue_count(text)) + (0.5 if "“" in text else 0.0)
+    if names_b:
+        spans_a, spans_b = _positions(text, names_a), _positions(text, names_b)
+        if spans_a and spans_b:
+            gap = min(abs(x[0] - y[0]) for x in spans_a for y in spans_b)
+            score += 1.0 if gap <= 20 else 0.0
+    return score
+
+
 def select_evidence(
     locations: Sequence[Location],
     store: ParagraphStore,
@@ -117,37 +161,51 @@ def select_evidence(
     max_snippets: int = 8,
     spread: int = 3,
 ) -> list[Snippet]:
-    """A few snippets spread over the book (early, middle, late), preferring relation cues,
-    within a token budget; returned in chapter order."""
-    budget = max(0, budget_tokens - PROMPT_OVERHEAD_TOKENS)
+    """A few snippets that show the pair (or the one person) at their most telling, spread over
+    the chapters where they meet: the chapters are cut into `spread` stretches (early, middle,
+    late…) and each stretch gives its best snippet first; the rest go to the best of all. The
+    whole request (instructions, names, snippets) stays within `budget_tokens` as estimated by
+    estimate_tokens. Returned in chapter order."""
+    budget = max(0, budget_tokens - _request_overhead(names_a, names_b))
     ordered = sorted(set(locations))
     if not ordered:
         return []
     # Cap the candidates looked at, evenly over the book, so a pair met 5,000 times stays cheap.
-    step = max(1, len(ordered) // 200)
-    candidates = ordered[::step]
-    scored = []
-    for position, location in enumerate(candidates):
-        text = window(store.get(location), names_a, names_b)
-        scored.append((cue_count(text), position, location, text))
-    buckets = max(1, min(spread, len(scored)))
-    size = math.ceil(len(scored) / buckets)
-    picked: dict[Location, str] = {}
-    for start in range(0, len(scored), size):
-        best = max(scored[start : start + size], key=lambda s: (s[0], -s[1]))
-        picked[best[2]] = best[3]
-    for item in sorted(scored, key=lambda s: (-s[0], s[1])):
-        if len(picked) >= max_snippets:
-            break
-        picked.setdefault(item[2], item[3])
+    step = max(1, len(ordered) // MAX_CANDIDATES)
+    candidates = [(loc, window(store.get(loc), names_a, names_b)) for loc in ordered[::step]]
+    quick = [_quick_score(text, names_a, names_b) for _, text in candidates]
+    chapters = sorted({loc[0] for loc, _ in candidates})
+    stretches = max(1, min(spread, len(chapters)))
+    stretch_of = {c: i * stretches // len(chapters) for i, c in enumerate(chapters)}
+    # The costly ranking (constructions, addresses) only for the best few of each stretch.
+    shortlist: set[int] = set()
+    per_stretch = max(2, SHORTLIST // stretches)
+    for stretch in range(stretches):
+        members = [i for i, (loc, _) in enumerate(candidates) if stretch_of[loc[0]] == stretch]
+        members.sort(key=lambda i: (-quick[i], i))
+        shortlist.update(members[:per_stretch])
+    strength = {i: snippet_strength(candidates[i][1], names_a, names_b) for i in shortlist}
+    picked: list[int] = []
+    for stretch in range(stretches):
+        members = [i for i in shortlist if stretch_of[candidates[i][0][0]] == stretch]
+        if members:
+            picked.append(max(members, key=lambda i: (strength[i], quick[i], -i)))
+    used_chapters = {candidates[i][0][0] for i in picked}
+    rest = sorted(
+        (i for i in shortlist if i not in picked),
+        key=lambda i: (-(strength[i] - (0.5 if candidates[i][0][0] in used_chapters else 0)), i),
+    )
+    picked.extend(rest[: max(0, max_snippets - len(picked))])
     chosen, used = [], 0
-    # Spend the budget on the spread picks first, then the best-cued others.
-    priority = list(picked)
-    for location in priority:
-        text = picked[location]
-        cost = estimate_tokens(text) + 8
-        if used + cost > budget and chosen:
-            continue
-        chosen.append(Snippet(location[0], text))
+    for i in picked:  # spend the budget on the spread picks first, then the best others
+        snippet = Snippet(candidates[i][0][0], candidates[i][1])
+        cost = snippet_cost(snippet)
+        if used + cost > budget:
+            if chosen or budget < 40:
+                continue
+            # Not even one snippet fits: send a shortened one rather than none.
+            snippet = Snippet(snippet.chapter, snippet.text[: int((budget - 7) / 0.7)])
+            cost = snippet_cost(snippet)
+        chosen.append(snippet)
         used += cost
     return sorted(chosen, key=lambda s: s.chapter)

@@ -7,6 +7,9 @@ so the DiGraph never holds both a->b and b->a; for undirected types the order ca
 A DiGraph (rather than a Graph, whose edge iteration does not keep the stored order) is what lets
 every format, node-link JSON included, say "source" and "target" in the stored order.
 
+Every export carries the metrics of `graph.metrics` as node attributes (`degree`, `weighted_degree`,
+`betweenness`, `community`, all scalars); `build_graph` alone leaves them out (see `metric_graph`).
+
 Formats:
 - `json`: networkx node-link data (`edges` key), UTF-8, Chinese kept readable; lists and dicts as is.
 - `graphml`, `gexf`: these carry only scalars, so lists/dicts become JSON strings and empty values are
@@ -27,13 +30,13 @@ from typing import IO, Any
 
 import networkx as nx
 
-from graph import taxonomy
+from graph import metrics, taxonomy
 from graph.models import Novel
 
 FORMATS = ("json", "graphml", "gexf", "csv")
 EDGE_COLUMNS = ["source", "target", "type", "confidence", "cooccurrences", "first_chapter",
                 "last_chapter", "origin", "phases"]  # fmt: skip
-NODE_COLUMNS = ["name", "aliases", "mentions", "first_chapter", "last_chapter"]
+NODE_COLUMNS = ["name", "aliases", "mentions", "first_chapter", "last_chapter", *metrics.KEYS]
 LIST_SEPARATOR = ";"
 
 
@@ -81,6 +84,11 @@ def build_graph(novel: Novel) -> nx.DiGraph:
             ],
         )
     return graph
+
+
+def metric_graph(novel: Novel) -> nx.DiGraph:
+    """`build_graph` with the metrics of `graph.metrics` on every node."""
+    return metrics.annotate(build_graph(novel))
 
 
 def node_link(graph: nx.DiGraph) -> dict[str, Any]:
@@ -136,7 +144,7 @@ def write_nodes_csv(graph: nx.DiGraph, stream: IO[str]) -> None:
     writer.writerow(NODE_COLUMNS + keys)
     for _, data in graph.nodes(data=True):
         row = {**data, "aliases": LIST_SEPARATOR.join(data["aliases"])}
-        cells = ["" if row[c] is None else row[c] for c in NODE_COLUMNS]
+        cells = ["" if row.get(c) is None else row[c] for c in NODE_COLUMNS]
         writer.writerow(cells + [data["attributes"].get(key, "") for key in keys])
 
 
@@ -171,7 +179,7 @@ def write_graph(novel: Novel, fmt: str, stream_or_path: IO[str] | str | Path) ->
     """
     if fmt not in FORMATS:
         raise ValueError(f"未知格式 (unknown format): {fmt}")
-    graph = build_graph(novel)
+    graph = metric_graph(novel)
     text = render(graph, fmt)
     if not isinstance(stream_or_path, str | Path):
         stream_or_path.write(text)

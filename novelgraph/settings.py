@@ -126,3 +126,13 @@ GRAPH_PAIR_LIMIT = _positive("GRAPH_PAIR_LIMIT", 200)
 GRAPH_ATTRIBUTE_LIMIT = _positive("GRAPH_ATTRIBUTE_LIMIT", 50)
 GRAPH_CHARACTER_LIMIT = _positive("GRAPH_CHARACTER_LIMIT", 300)
 EVIDENCE_TOKEN_BUDGET = _positive("EVIDENCE_TOKEN_BUDGET", 1500)
+
+# --- Graph page: vis-network served locally (no CDN) ---------------------------------------
+# The standalone vis-network build ships inside the `pyvis` package (requirements.txt); serve its
+# folder as static/vendor/vis-network/. find_spec locates the package without importing it.
+import importlib.util  # noqa: E402
+
+_pyvis = importlib.util.find_spec("pyvis")
+STATICFILES_DIRS = (
+    [("vendor/vis-network", Path(_pyvis.origin).parent / "lib" / "vis-9.1.2")] if _pyvis else []
+)

@@ -47,7 +47,8 @@ TEST_API_KEY = "ngtestid0123.Zq8NovelgraphSecretHalf"
 
 @pytest.fixture
 def emu(settings):
-    """A running emulator whose model answers with the offline rules; settings point at it."""
+    """A running emulator whose model answers with the offline rules; settings point at it.
+    Batches finish in three polls, and a task gets two attempts (LLM_MAX_ATTEMPTS=2)."""
     from graph.llm import offline
     from tests.emulator import ZhipuEmulator
 

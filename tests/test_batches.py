@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from graph import batches, prompts, results, taxonomy
+from graph import batches, pipeline, prompts, results, taxonomy
 from graph.llm.zhipu import ZhipuClient, client_from_settings
 from graph.models import (
     BatchJob,
@@ -204,7 +204,8 @@ def test_it_resubmits_error_file_lines_until_they_succeed(emu, upload, poll):
     report = poll()
 
     first, second = BatchJob.objects.order_by("pk")
-    assert (first.status, first.completed, first.failed) == (BatchJob.Status.DONE, 64, 5)
+    assert (first.status, first.failed) == (BatchJob.Status.DONE, 5)
+    assert first.completed == first.line_count - 5
     assert all(cid in first.error_content for cid in targets)
     assert second.status == BatchJob.Status.DONE and second.line_count == 5
     assert {line for line, n in sent_ids(emu).items() if n == 2} == targets
@@ -443,6 +444,39 @@ def test_it_applies_results_exactly_once_after_a_poller_dies_between_download_an
     assert_applied_once(novel)
 
 
+@pytest.mark.django_db
+def test_it_writes_the_graph_on_the_next_round_after_a_crash_while_applying(
+    emu, upload, api, monkeypatch
+):
+    upload()
+    real_apply = results._apply
+
+    def apply_then_die(novel):
+        monkeypatch.setattr(results, "_apply", real_apply)
+        real_apply(novel)  # rows written inside the apply transaction: they must roll back
+        raise RuntimeError("poller killed")
+
+    monkeypatch.setattr(results, "_apply", apply_then_die)
+    with pytest.raises(RuntimeError, match="poller killed"):
+        while poll_round(api):
+            pass
+
+    novel = the_novel()
+    assert novel.stage == Novel.Stage.DISPATCHED and novel.applied_at is None
+    assert set(novel.tasks.values_list("status", flat=True)) == {Status.SUCCEEDED}
+    assert not RelationPhase.objects.exists() and not CharacterAttribute.objects.exists()
+    assert set(novel.relations.values_list("origin", flat=True)) == {Origin.DEFAULT}
+
+    lines: list[str] = []
+    poll_round(api, lines)  # the sweep finds the novel with nothing in flight and applies it
+
+    assert any("图谱已写入" in line for line in lines)
+    novel.refresh_from_db()
+    assert novel.stage == Novel.Stage.DONE
+    assert set(novel.relations.values_list("origin", flat=True)) == {Origin.LLM}
+    assert_applied_once(novel)
+
+
 def _die_after(monkeypatch, target, name: str):
     """Make `target.name` run and then kill the process (once)."""
     real = getattr(target, name)
@@ -485,6 +519,29 @@ def test_it_adopts_the_remote_batch_of_a_job_whose_submitter_died(emu, upload, p
     novel.refresh_from_db()
     assert novel.stage == Novel.Stage.DONE and len(emu.batches) == 1
     assert_applied_once(novel)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="adoption looks at the newest 100 remote batches only (list_batches default limit): "
+    "a job whose batch is older than that gets a second remote batch",
+)
+@pytest.mark.django_db
+def test_it_adopts_the_remote_batch_of_a_dead_submitter_behind_a_hundred_newer_ones(
+    emu, upload, poll, api, monkeypatch
+):
+    _die_after(monkeypatch, ZhipuClient, "create_batch")
+    with pytest.raises(KeyboardInterrupt):
+        upload()
+    job = BatchJob.objects.get()
+    line = b'{"custom_id":"x","method":"POST","url":"/v4/chat/completions","body":{"model":"m"}}'
+    for _ in range(100):  # other novels, other hosts: the account keeps submitting
+        api.create_batch(api.upload_batch_file("other.jsonl", line))
+    _age(job)
+
+    poll()
+
+    assert len(emu.batches) == 101
 
 
 @pytest.mark.django_db
@@ -556,7 +613,6 @@ def test_it_never_sends_a_task_twice_when_two_submitters_race(emu, upload, api, 
     # Both read the same sendable tasks; the second one claims them while the first is chunking.
     upload("--dry-run")
     novel = the_novel()
-    Novel.objects.filter(pk=novel.pk).update(stage=Novel.Stage.DISPATCHED, mode=Mode.BATCH)
     real_chunks = batches.chunks
     raced: list[list[BatchJob]] = []
 
@@ -583,6 +639,17 @@ def test_two_pollers_in_threads_process_each_job_once(emu, upload, settings):
     upload()
     jobs = BatchJob.objects.count()
     assert jobs > 2
+    # The first line of each batch fails once: both pollers resubmit at about the same time.
+    first_lines = {json.loads(b.lines[0])["custom_id"] for b in emu.batches.values()}
+    failed: set[str] = set()
+
+    def first_time_only(custom_id, body):
+        if custom_id in first_lines and custom_id not in failed:
+            failed.add(custom_id)
+            return True
+        return False
+
+    emu.faults.batch_error_lines = first_time_only
     reports: dict[str, list[str]] = {"a": [], "b": []}
     errors: list[BaseException] = []
     start = threading.Barrier(2)
@@ -607,12 +674,17 @@ def test_two_pollers_in_threads_process_each_job_once(emu, upload, settings):
 
     assert not errors
     collected = [line for lines in reports.values() for line in lines if line.startswith("✅")]
-    assert len(collected) == jobs == len({line.split()[2] for line in collected})
+    assert len(collected) == BatchJob.objects.count() > jobs
+    assert len({line.split()[2] for line in collected}) == len(collected)  # each job once
     novel = the_novel()
     assert novel.stage == Novel.Stage.DONE
-    assert max(sent_ids(emu).values()) == 1
-    assert set(novel.tasks.values_list("status", "attempts")) == {(Status.SUCCEEDED, 1)}
+    expected = Counter({cid: 1 + (cid in first_lines) for cid in ids_of(novel.tasks)})
+    assert sent_ids(emu) == expected  # a failed line is resubmitted once, by one poller
+    for task in novel.tasks.all():
+        assert task.status == Status.SUCCEEDED
+        assert task.attempts == expected[task.custom_id]
     assert_applied_once(novel)
+    print({name: sum(line.startswith("✅") for line in lines) for name, lines in reports.items()})
 
 
 # --- sizes and limits ------------------------------------------------------------------------
@@ -628,16 +700,28 @@ def test_a_dry_run_prints_the_estimate_and_submits_nothing(emu, upload, settings
     assert not BatchJob.objects.exists() and not emu.requests
     assert set(novel.tasks.values_list("status", flat=True)) == {Status.PENDING}
     counts = Counter(novel.tasks.values_list("kind", flat=True))
+    figures = pipeline.estimate(novel)
     for kind, label in LLMTask.Kind.choices:
-        assert f"{label}：{counts[kind]} 个请求，约 " in out
+        tokens = figures[kind]["input_tokens"]
+        assert tokens > 0
+        assert f"{label}：{counts[kind]} 个请求，约 {tokens} 输入 tokens" in out
     total = novel.tasks.count()
-    assert f"合计：{total} 个请求" in out and "未提交" in out
+    tokens = sum(f["input_tokens"] for f in figures.values())
+    assert f"合计：{total} 个请求，约 {tokens} 输入 tokens（未提交）" in out
     files = [line for line in out.splitlines() if line.startswith("批处理文件 ")]
-    assert len(files) == -(-total // 30)
-    assert all(" MB" in line and "输入 tokens" in line for line in files)
+    planned = batches.plan(novel)
+    assert len(files) == len(planned) == -(-total // 30)
+    for number, (line, batch) in enumerate(zip(files, planned, strict=True), 1):
+        assert batch["requests"] <= 30 and batch["bytes"] > 0
+        assert line == (
+            f"批处理文件 {number}：{batch['requests']} 个请求，"
+            f"{batch['bytes'] / 1024 / 1024:.1f} MB，约 {batch['input_tokens']} 输入 tokens"
+        )
 
     upload()  # the real run afterwards submits what the dry run planned
-    assert BatchJob.objects.count() == len(files)
+    jobs = BatchJob.objects.order_by("pk")
+    assert [job.line_count for job in jobs] == [batch["requests"] for batch in planned]
+    assert [Path(job.input_path).stat().st_size for job in jobs] == [b["bytes"] for b in planned]
 
 
 @pytest.mark.django_db

@@ -168,3 +168,132 @@ def test_journey_to_the_west_has_its_pilgrims():
     assert {"唐僧", "孙悟空"} <= covered
     assert _owner(found, "悟空") == _owner(found, "孙悟空") != []
     assert not {"长老", "和尚", "妖精", "师父", "众人"} & covered
+
+
+# ---------------------------------------------------------------- usage-based alias rules
+
+
+def _uf(*groups):
+    from graph.entities.aliases import UnionFind
+
+    uf = UnionFind([m for g in groups for m in g])
+    for g in groups:
+        for m in g[1:]:
+            uf.union(g[0], m)
+    return uf
+
+
+def test_a_surname_and_title_goes_to_the_one_person_with_that_surname():
+    from graph.entities.grouping import address_links, measure_usage
+
+    chapters = _novel(
+        [["林黛玉笑道：好。", "黛玉去了。", "众人道：林姑娘来了。"] * 5 + ["林之孝应了。"]]
+    )
+    usage = measure_usage(chapters, ["林黛玉", "黛玉", "林姑娘", "林之孝"])
+    links = address_links(_uf(["林黛玉", "黛玉"], ["林姑娘"], ["林之孝"]), usage)
+    assert links == [("林姑娘", "林黛玉")]
+
+
+def test_a_title_shared_by_two_comparable_people_is_left_alone():
+    from graph.entities.grouping import address_links, measure_usage
+
+    chapters = _novel([["孙权道：好。", "孙策笑道：来。", "众人道：孙将军到了。"] * 5])
+    usage = measure_usage(chapters, ["孙权", "孙策", "孙将军"])
+    assert address_links(_uf(["孙权"], ["孙策"], ["孙将军"]), usage) == []
+
+
+def test_old_plus_surname_is_a_self_reference():
+    from graph.entities.grouping import address_links, measure_usage
+
+    chapters = _novel([["孙悟空道：“老孙去也。”", "八戒道：“哥哥。”"] * 5])
+    usage = measure_usage(chapters, ["孙悟空", "老孙", "八戒"])
+    assert address_links(_uf(["孙悟空"], ["老孙"], ["八戒"]), usage) == [("老孙", "孙悟空")]
+
+
+def test_a_name_named_beside_the_address_form_as_another_actor_is_vetoed():
+    from graph.entities.grouping import address_links, measure_usage
+
+    # 王熙凤 is the only 王 with a given name, but 王大人 acts beside her in the same clauses.
+    chapters = _novel([["王熙凤见了王大人，忙拜。", "王大人对王熙凤说了。"] * 5])
+    usage = measure_usage(chapters, ["王熙凤", "王大人"])
+    assert address_links(_uf(["王熙凤"], ["王大人"]), usage) == []
+
+
+def test_a_bare_given_name_goes_to_the_full_name_it_is_not_seen_beside():
+    chapters = _novel(
+        [
+            ["贾宝玉来了。", "宝玉笑道：好。", "宝玉见了甄宝玉，甄宝玉也笑。"] * 4,
+            ["宝玉道：去。", "宝玉与甄宝玉同坐。", "贾宝玉走了。"] * 4,
+        ]
+    )
+    from graph.entities.aliases import containment_links
+    from graph.entities.grouping import measure_usage, shared_name_choice
+
+    usage = measure_usage(chapters, ["宝玉", "贾宝玉", "甄宝玉"])
+    links = containment_links(
+        {"宝玉": 24, "贾宝玉": 8, "甄宝玉": 8},
+        tie_break=lambda s, owners: shared_name_choice(s, owners, usage),
+    )
+    assert links == [("宝玉", "贾宝玉")]
+
+
+def test_two_people_sharing_a_given_name_stay_apart_when_usage_cannot_tell():
+    from graph.entities.grouping import measure_usage, shared_name_choice
+
+    chapters = _novel([["张三丰来了。", "李三丰去了。", "三丰笑道：好。"] * 4] * 3)
+    usage = measure_usage(chapters, ["三丰", "张三丰", "李三丰"])
+    assert shared_name_choice("三丰", [["张三丰"], ["李三丰"]], usage) is None
+
+
+def test_a_courtesy_name_stated_for_two_people_goes_to_neither():
+    text = "徐晃字公明，河东人。又有管辂字公明，平原人。"
+    links = set(courtesy_links(text, {"徐晃", "管辂"}))
+    assert ("徐晃", "公明") not in links and ("管辂", "公明") not in links
+    assert {("徐晃", "徐公明"), ("管辂", "管公明")} <= links
+
+
+def test_an_alias_introduced_by_jianghu_renchen_joins_the_person_named_before():
+    from graph.entities.grouping import naming_links
+
+    text = "他便是观主陆玄机，江湖上都称他玄机子。\n陆玄机道：“那人叫莫七，江湖人称黑鸦。”\n众人都称赞不已。"
+    links = naming_links(text, {"陆玄机", "莫七"})
+    assert links == [("陆玄机", "玄机子"), ("莫七", "黑鸦")]
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "青锋录.txt"
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="sample not available")
+def test_the_sample_web_novel_has_its_people_and_aliases_and_no_kin_terms():
+    import json
+
+    from bench.characters import load_chapters
+
+    found = discover_characters(load_chapters(SAMPLE))
+    expected = json.loads(SAMPLE.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    names = _by_name(found)
+    for person in expected["characters"]:
+        assert person["name"] in names
+        assert set(person["aliases"]) <= set(names[person["name"]].aliases)
+    assert not {"二弟", "大哥", "师弟"} & {s for c in found for s in (c.name, *c.aliases)}
+
+
+def test_verb_phrases_and_time_words_are_not_names():
+    from graph.entities.discovery import verb_phrase
+
+    for phrase in ["查耳朵", "使铁棒", "拿出来", "忽抬头", "莫怕", "未可", "今番", "向西"]:
+        assert verb_phrase(phrase), phrase
+    for name in ["孙悟空", "唐三藏", "太史慈", "诸葛瑾", "王夫人", "如来", "悟能", "袭人", "关兴"]:
+        assert not verb_phrase(name), name
+
+
+def test_old_plus_unknown_surname_reveals_the_full_name():
+    from graph.entities.candidates import CandidateStats
+    from graph.entities.discovery import _animal_surname_links
+
+    people = {s: CandidateStats(s, freq=30) for s in ["老猪", "八戒", "悟能", "行者"]}
+    full = "猪八戒道。" * 3 + "猪悟能笑。" * 3 + "行者道。"
+    links = _animal_surname_links(full, people)
+    assert ("猪八戒", "八戒") in links and ("猪八戒", "老猪") in links
+    assert ("猪悟能", "悟能") in links
+    assert not any("行者" in a for a, _ in links)

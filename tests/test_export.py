@@ -77,7 +77,8 @@ def test_json_has_the_documented_keys_and_the_senior_first(tmp_path: Path) -> No
     assert data["directed"] is True
     assert {n["id"] for n in data["nodes"]} == NAMES
     assert set(data["nodes"][0]) == {"id", "name", "aliases", "mentions", "first_chapter",
-                                     "last_chapter", "attributes"}  # fmt: skip
+                                     "last_chapter", "attributes", "degree", "weighted_degree",
+                                     "betweenness", "community"}  # fmt: skip
     master = next(e for e in data["edges"] if e["type_code"] == "master")
     assert list(master)[:2] == ["source", "target"]
     assert (master["source"], master["target"]) == ("唐僧", "孙悟空")

@@ -1,5 +1,7 @@
 """Request bodies, reading them back, and parsing what real models reply."""
 
+import json
+
 import pytest
 
 from graph import prompts
@@ -78,26 +80,109 @@ def test_it_accepts_what_real_models_return(reply):
         ("师兄弟", "fellow"),
         ("父子", "kin"),
         ("ally", "ally"),
+        ("师生", "master"),
+        ("君主与臣子", "lord"),
+        ("对立", "enemy"),
+        ("无明确关系", "cooccur"),
     ],
 )
 def test_it_maps_labels_written_slightly_differently(label, code):
     assert prompts.relation_code(label) == code
 
 
-@pytest.mark.parametrize(
-    "reply",
-    [
-        "",
-        "抱歉，我无法回答这个问题。",
-        '{"type": "外星人"}',
-        '{"direction": "a->b"}',
-        "[1, 2]",
-        '{"type": ',
-    ],
-)
+# Replies as real models write them: each must parse to 师徒 with B (陆玄机) the master.
+ACCEPTED_RELATION_REPLIES = {
+    "code fence without a language": '```\n{"type": "师徒", "direction": "b->a", "confidence": 0.9}\n```',
+    "prose with braces before the JSON": (
+        '分析{片段1}和{片段2}可知：{"type": "师徒", "direction": "b->a", "confidence": 0.9}'
+    ),
+    "trailing prose with a brace": (
+        '{"type": "师徒", "direction": "b->a", "confidence": 0.9}\n（注：{不确定}）'
+    ),
+    "single quotes": "{'type': '师徒', 'direction': 'b->a', 'confidence': 0.9}",
+    "trailing commas": '{"type": "师徒", "direction": "b->a", "confidence": 0.9,}',
+    "Python literals": '{"type": "师徒", "direction": "b->a", "confidence": 0.9, "sure": True, "note": None}',
+    "a // comment": '{"type": "师徒", // 拜师\n "direction": "b->a", "confidence": 0.9}',
+    "the same object twice": (
+        '{"type": "师徒", "direction": "b->a", "confidence": 0.9}\n'
+        '最终答案：{"type": "师徒", "direction": "b->a", "confidence": 0.9}'
+    ),
+    "nested result object": '{"result": {"type": "师徒", "direction": "b->a", "confidence": 0.9}}',
+    "a list holding one object": '[{"type": "师徒", "direction": "b->a", "confidence": 0.9}]',
+    "Chinese keys": '{"类型": "师徒", "方向": "b->a", "置信度": 0.9, "依据": "拜师"}',
+    "label in a one-item list": '{"type": ["师徒"], "direction": "b->a", "confidence": 0.9}',
+    "label with a note in brackets": '{"type": "师徒（传授剑法）", "direction": "B -> A", "confidence": 0.9}',
+    "English label": '{"type": "teacher", "direction": "b=>a", "confidence": 0.9}',
+    "JSON encoded twice": '"{\\"type\\": \\"师徒\\", \\"direction\\": \\"b->a\\", \\"confidence\\": 0.9}"',
+    "fullwidth brackets": "｛“type”：“师徒”，“direction”：“b->a”，“confidence”：0.9｝",
+}
+
+
+@pytest.mark.parametrize("reply", ACCEPTED_RELATION_REPLIES.values(), ids=ACCEPTED_RELATION_REPLIES)
+def test_it_accepts_the_slips_real_models_make(reply):
+    result = prompts.parse_reply(prompts.RELATION, reply)
+    assert (result["type"], result["direction"]) == ("master", "b->a")
+    assert result["confidence"] == pytest.approx(0.9)
+
+
+REJECTED_RELATION_REPLIES = {
+    "empty": "",
+    "a refusal": "抱歉，我无法回答这个问题。",
+    "unknown label": '{"type": "外星人"}',
+    "no type": '{"direction": "a->b"}',
+    "list of numbers": "[1, 2]",
+    "truncated": '{"type": ',
+    "truncated after the type": '{"type": "师徒", "direction": "b->a", "confid',
+    "two conflicting objects": '{"type": "师徒"}\n不对，应为：{"type": "敌对"}',
+    "two types in one label": '{"type": "师徒/主仆", "direction": "a->b"}',
+    "type is a number": '{"type": 3}',
+    "type is null": '{"type": null, "direction": "a->b"}',
+    "only prose with braces": "他们的关系是{师徒}。",
+}
+
+
+@pytest.mark.parametrize("reply", REJECTED_RELATION_REPLIES.values(), ids=REJECTED_RELATION_REPLIES)
 def test_it_rejects_replies_it_cannot_trust(reply):
     with pytest.raises(ReplyError):
         prompts.parse_reply(prompts.RELATION, reply)
+
+
+@pytest.mark.parametrize(
+    ("written", "number"),
+    [("第三章", 3), ("第十二回", 12), ("三十五", 35), ("一百零八回", 108), ("第20章", 20), (7, 7)],
+)
+def test_it_reads_chapter_numbers_written_in_chinese(written, number):
+    reply = json.dumps({"phases": [{"from": written, "to": written, "type": "盟友"}]})
+    assert prompts.parse_reply(prompts.EVOLUTION, reply)["phases"][0]["from"] == number
+
+
+def test_a_phase_written_backwards_is_turned_round():
+    reply = '{"phases": [{"from": 12, "to": 9, "type": "敌对", "event": "反目"}]}'
+    (phase,) = prompts.parse_reply(prompts.EVOLUTION, reply)["phases"]
+    assert (phase["from"], phase["to"]) == (9, 12)
+
+
+def test_a_bare_list_of_phases_is_accepted():
+    reply = '[{"from": 1, "to": 4, "type": "盟友"}, {"from": 5, "to": 9, "type": "敌对"}]'
+    phases = prompts.parse_reply(prompts.EVOLUTION, reply)["phases"]
+    assert [p["type"] for p in phases] == ["ally", "enemy"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        '{"phases": []}',
+        '{"phases": [{"from": 1, "to": 4, "type": "外星人"}]}',
+        '{"phases": [{"from": 1, "to": 4}]}',
+        '{"phases": [{"from": "开头", "to": 4, "type": "盟友"}]}',
+        '{"phases": [{"from": 1, "to": 4, "type": "盟友"}, ',
+        '{"phases": "盟友然后敌对"}',
+    ],
+    ids=["empty", "unknown label", "no type", "no chapter", "truncated", "phases as text"],
+)
+def test_it_rejects_evolution_replies_it_cannot_trust(reply):
+    with pytest.raises(ReplyError):
+        prompts.parse_reply(prompts.EVOLUTION, reply)
 
 
 def test_an_undirected_type_has_no_direction():
@@ -152,3 +237,15 @@ def test_offline_rules_find_a_change_from_allies_to_enemies():
     phases = prompts.parse_reply(prompts.EVOLUTION, offline.answer(body))["phases"]
     assert [p["type"] for p in phases] == ["ally", "enemy"]
     assert phases[0]["from"] == 2 and phases[1]["from"] == 9
+
+
+def test_attributes_accept_chinese_keys_and_a_list_for_a_text_field():
+    reply = '{"性别": "女", "身份": "丫鬟", "本领": ["针线", "诗"], "别名": ["晴雯姐姐"]}'
+    result = prompts.parse_reply(prompts.ATTRIBUTE, reply)
+    assert (result["gender"], result["identity"], result["abilities"]) == ("女", "丫鬟", "针线、诗")
+    assert result["aliases"] == ["晴雯姐姐"]
+
+
+def test_an_attribute_reply_with_nothing_in_it_is_rejected():
+    with pytest.raises(ReplyError):
+        prompts.parse_reply(prompts.ATTRIBUTE, '{"gender": "", "aliases": []}')

@@ -7,7 +7,7 @@ so every rule refuses to link when the evidence points at more than one person.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from .lexicon import SURNAMES_1, SURNAMES_2
 
@@ -79,16 +79,26 @@ def courtesy_links(text: str, known: Collection[str]) -> list[tuple[str, str]]:
         links.append((name, courtesy))
         if parts:
             links.append((name, parts[0] + courtesy))
-    return links
+    # A courtesy name stated for two people (徐晃 and 管辂 are both 公明) goes to neither; the
+    # surname forms (徐公明, 管公明) stay, they are distinct.
+    claimants: dict[str, set[str]] = {}
+    for name, alias in links:
+        claimants.setdefault(alias, set()).add(name)
+    return list(dict.fromkeys(link for link in links if len(claimants[link[1]]) == 1))
 
 
-def containment_links(names: Mapping[str, int], dominance: float = 4.0) -> list[tuple[str, str]]:
+def containment_links(
+    names: Mapping[str, int],
+    dominance: float = 4.0,
+    tie_break: Callable[[str, list[list[str]]], int | None] | None = None,
+) -> list[tuple[str, str]]:
     """Link a short name to the longer candidates that contain it (悟空 -> 孙悟空).
 
     `names` maps each candidate to its frequency. Longer forms that add different surnames to
     the same string (张三丰 and 李三丰 around 三丰, 贾宝玉 and 甄宝玉 around 宝玉) are two people:
     the short name then goes to one of them only if it is `dominance` times more frequent than
-    the others together, and otherwise stays on its own, never given to both. Forms that add
+    the others together, or if `tie_break(short, [forms per person])` picks one (by where in
+    the book they are used), and otherwise stays on its own, never given to both. Forms that add
     titles (孙大圣, 齐天大圣 around 大圣) are the same person.
     """
     links: list[tuple[str, str]] = []
@@ -113,4 +123,8 @@ def containment_links(names: Mapping[str, int], dominance: float = 4.0) -> list[
         rest = sum(names[c] for cs in ranked[1:] for c in cs)
         if best >= dominance * rest:
             links.extend((short, c) for c in ranked[0])
+        elif tie_break is not None:
+            pick = tie_break(short, ranked)
+            if pick is not None:
+                links.extend((short, c) for c in ranked[pick])
     return links

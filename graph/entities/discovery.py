@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import functools
+import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jieba
 
-from .aliases import UnionFind, containment_links, courtesy_links, split_surname
-from .candidates import CandidateStats, candidate_pool, collect_slot_candidates, gather_stats
+from .aliases import courtesy_links, split_surname
+from .candidates import (
+    CandidateStats,
+    candidate_pool,
+    collect_slot_candidates,
+    gather_stats,
+    plausible_shape,
+)
+from .grouping import build_groups
 from .lexicon import (
+    ADDRESS_TITLES,
     BAD_START,
     BROAD_RIGHT_CUES,
     COMMON,
+    FUNCTION_SURNAMES,
+    KIN_ADDRESS,
     LEFT_CUES,
     NAME_SUFFIXES,
     RIGHT_CUES,
@@ -83,20 +95,57 @@ class FoundCharacter:
 
 
 @functools.cache
-def _function_words() -> frozenset[str]:
-    """Common non-noun words from jieba's bundled dictionary (loaded once per process)."""
-    words = []
+def _dictionary() -> dict[str, tuple[str, int]]:
+    """Word -> (part-of-speech tag, frequency) from jieba's bundled dictionary, words of at
+    most four characters (loaded once per process)."""
+    tags = {}
     with jieba.get_dict_file() as fh:
         for raw in fh:
             parts = raw.decode("utf-8").split()
-            if (
-                len(parts) == 3
-                and parts[2] in _FUNCTION_TAGS
-                and int(parts[1]) >= _FUNCTION_MIN_FREQ
-                and 2 <= len(parts[0]) <= 4
-            ):
-                words.append(parts[0])
-    return frozenset(words)
+            if len(parts) == 3 and len(parts[0]) <= 4:
+                tags[parts[0]] = (parts[2], int(parts[1]))
+    return tags
+
+
+def _tag(word: str) -> str:
+    return _dictionary().get(word, ("", 0))[0]
+
+
+# Tags of a character that starts a verb phrase rather than a name (查 + 耳朵, 忽 + 抬头, 莫 + 怕).
+_PHRASE_HEAD_TAGS = frozenset(["v", "vg", "d", "p", "r", "f", "c"])
+_TIME_HEAD = frozenset("今明昨前")
+_TIME_TAIL = frozenset("早晚夜朝番")
+
+
+def verb_phrase(s: str) -> bool:
+    """Is `s` a verb phrase or time word that the slot statistics took for a name?
+
+    查耳朵, 使铁棒, 拿出来, 忽抬头: a verb/adverb/preposition followed by a dictionary word;
+    莫怕, 未可, 吾有: an adverb or pronoun followed by a verb; 今番, 明早: time words.
+    """
+    if len(s) == 3 and s[:2] not in SURNAMES_2:
+        rest = _tag(s[1:])
+        if _tag(s[0]) in _PHRASE_HEAD_TAGS and rest and not rest.startswith("nr"):
+            return True
+        if s[1] in "得了着过":  # 闻得人: a verb and its complement
+            return True
+    if len(s) == 2:
+        head, tail = _tag(s[0]), _tag(s[1])
+        if head in ("d", "p", "r") and tail.startswith("v") or head == "p" and tail == "f":
+            return True
+        if s[0] in _TIME_HEAD and (s[1] in _TIME_TAIL or _tag(s) == "t"):
+            return True
+    return False
+
+
+@functools.cache
+def _function_words() -> frozenset[str]:
+    """Common non-noun words from jieba's bundled dictionary (loaded once per process)."""
+    return frozenset(
+        w
+        for w, (tag, freq) in _dictionary().items()
+        if tag in _FUNCTION_TAGS and freq >= _FUNCTION_MIN_FREQ and len(w) >= 2
+    )
 
 
 def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
@@ -118,6 +167,9 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
     # Sentence connectives (所以, 后来, 毕竟不知) almost only ever start a clause.
     if f >= 10 and st.initial / f > 0.9:
         return False
+    # A name starts clauses now and then; 去报, 人送 (命人送…), 沙门 never do.
+    if f >= 15 and st.initial / f < 0.04:
+        return False
     # Common nouns come with demonstratives and possessives (那妖精, 我师父, 一个和尚).
     if st.modified / f > 0.3:
         return False
@@ -132,7 +184,7 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
         len(s) == 4 and s[0] == s[1] and s[2] == s[3]
     ):
         return False
-    if s in _function_words():
+    if s in _function_words() or s in KIN_ADDRESS or verb_phrase(s):
         return False
     # 小丫头, 老和尚, 众小妖: a bare title with a size/age prefix is still a title.
     return not (s[0] in "小老大众诸" and s[1:] in TITLES)
@@ -149,7 +201,7 @@ def _is_name_variant(s: str, people: Mapping[str, object]) -> bool:
             return True
         head, tail = s[: len(s) - k], s[len(s) - k :]
         if tail in people:
-            if len(head) == 1 and head in SURNAMES_1 and head not in _GLUE:
+            if len(head) == 1 and head in SURNAMES_1 and head not in _GLUE | FUNCTION_SURNAMES:
                 return True
             if (
                 len(head) == 2
@@ -226,9 +278,43 @@ def _drop_name_followers(
     return {s: st for s, st in people.items() if not seen[s] or follows[s] / seen[s] <= share}
 
 
+def _plain_word_ok(s: str) -> bool:
+    """May a string found by a naming rule (not by the statistics) be a name?"""
+    return plausible_shape(s) and not (
+        s in TITLES
+        or s in COMMON
+        or s in KIN_ADDRESS
+        or s in _function_words()
+        or s[-1] in NAME_SUFFIXES
+        or any(ch in _GLUE for ch in s[:1])
+    )
+
+
+def _animal_surname_links(
+    full: str, people: Mapping[str, CandidateStats], min_uses: int = 20
+) -> list[tuple[str, str]]:
+    """Links for a surname the lexicon does not know, revealed by 老 + X (老猪 -> 猪).
+
+    A character that speaks of himself as 老猪 is 猪 + his given names: 猪八戒 and 猪悟能 are
+    the full forms of the accepted 八戒 and 悟能, so all of them are one person.
+    """
+    links = []
+    for old in people:
+        c = old[1:]
+        if len(old) != 2 or old[0] != "老" or c in SURNAMES_1 or c in _GLUE:
+            continue
+        after = Counter(re.findall(re.escape(c) + "([\u4e00-\u9fff]{2})", full))
+        for given, st in people.items():
+            if len(given) == 2 and st.freq >= min_uses and after[given] >= 3:
+                links.append((c + given, given))
+                links.append((c + given, old))
+    return links
+
+
 def _canonical(members: list[str], counts: dict[str, int], formal: set[str]) -> str:
     """Pick the display name: the formal name the narrator introduced (刘备 of 字玄德), else the
-    most used full form (孙悟空 over 悟空), else the most used name."""
+    most used surname form that is not surname + title (孙悟空 over 孙行者 and 悟空, 唐僧 over
+    三藏), else the most used name."""
     stated = [m for m in members if m in formal and counts.get(m, 0) >= 2]
     if stated:
         return max(stated, key=lambda m: counts.get(m, 0))
@@ -236,7 +322,10 @@ def _canonical(members: list[str], counts: dict[str, int], formal: set[str]) -> 
     full_forms = []
     for m in members:
         parts = split_surname(m)
-        if parts and parts[1] in member_set and counts.get(m, 0) >= 2:
+        if parts is None and len(m) == 3 and m[1:] in member_set:
+            parts = (m[0], m[1:])  # 猪 + 八戒: a surname the lexicon does not list
+        titled = parts is None or parts[1] in ADDRESS_TITLES or parts[1] in TITLES
+        if not titled and counts.get(m, 0) >= 2:
             full_forms.append(m)
     pool = full_forms or members
     return max(pool, key=lambda m: (counts.get(m, 0), len(m)))
@@ -275,17 +364,17 @@ def discover_characters(
         if (a in names or full.count(a) >= 3) and (b in names or full.count(b) >= 3):
             names.update((a, b))
             courtesy.append((a, b))
-    uf = UnionFind(names)
-    for a, b in courtesy:
-        uf.union(a, b)
-    freq = {s: (people[s].freq if s in people else full.count(s)) for s in names}
-    for a, b in containment_links(freq):
-        uf.union(a, b)
+    for a, b in _animal_surname_links(full, people):
+        names.update((a, b))
+        courtesy.append((a, b))
+    freq = {s: st.freq for s, st in people.items()}
+    groups, _usage = build_groups(chapters, full, names, freq, courtesy, _plain_word_ok)
+    names = {m for g in groups for m in g}
 
     # One scan with every name as its own key gives per-name counts under longest match.
     index = scan_mentions(chapters, {s: [s] for s in names})
     characters = []
-    for members in uf.groups():
+    for members in groups:
         members = [m for m in members if index.counts.get(m, 0) > 0]
         if not members:
             continue

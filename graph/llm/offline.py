@@ -13,18 +13,7 @@ from collections import Counter
 from graph import cues, prompts, taxonomy
 from graph.prompts import RequestFacts, Snippet
 
-# Specific relations outrank the generic ones when both are cued in one snippet.
-TYPE_WEIGHT = {
-    "master": 3.0,
-    "fellow": 3.0,
-    "kin": 2.0,
-    "lovers": 2.5,
-    "sworn": 4.0,
-    "lord": 2.0,
-    "ally": 2.0,
-    "enemy": 2.5,
-}
-MIN_SCORE = 1.8
+STRONG_SNIPPET = 2.5  # a phase of a single snippet needs a construction, not a stray word
 FEMALE_MARKERS = (
     "她",
     "姑娘",
@@ -93,57 +82,13 @@ def answer(body: dict) -> str:
     return json.dumps(reply, ensure_ascii=False)
 
 
+# Specific relations outrank the generic ones when the evidence is equal.
+PRIORITY = ("sworn", "master", "lovers", "kin", "fellow", "lord", "enemy", "ally")
+MIN_SCORE = 1.0
+
+
 def _names_pattern(names: list[str]) -> str:
-    return "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
-
-
-def type_scores(text: str, names: list[str] | None = None) -> Counter:
-    """Weighted cue counts per relation type in one snippet; with `names`, a cue counts less the
-    further it stands from the nearest of them (far cues usually speak of someone else)."""
-    anchors = [m.start() for m in re.finditer(_names_pattern(names), text)] if names else []
-    scores: Counter = Counter()
-    for match in cues.CUE_PATTERN.finditer(text):
-        word = match.group()
-        weight = 1.0 if len(word) > 1 else 0.5
-        if anchors:
-            distance = min(abs(match.start() - a) for a in anchors)
-            weight *= max(0.25, 1 - distance / 40)
-        for code, words in cues.TYPE_CUES.items():
-            if word in words:
-                scores[code] += TYPE_WEIGHT[code] * weight
-    return scores
-
-
-def classify(text: str, names: list[str] | None = None) -> tuple[str, float]:
-    scores = type_scores(text, names)
-    if not scores:
-        return taxonomy.DEFAULT_TYPE, 0.0
-    code, score = scores.most_common(1)[0]
-    return (code, score) if score >= MIN_SCORE else (taxonomy.DEFAULT_TYPE, score)
-
-
-def senior_votes(code: str, facts: RequestFacts) -> int:
-    """Positive when A looks senior (master, elder, lord), negative when B does."""
-    a, b = _names_pattern(facts.names_a), _names_pattern(facts.names_b)
-    votes = 0
-    for snippet in facts.snippets:
-        text = snippet.text
-        for pattern, pattern_code in cues.SENIOR_PATTERNS:
-            if pattern_code != code:
-                continue
-            votes += len(re.findall(pattern.format(names=a), text))
-            votes -= len(re.findall(pattern.format(names=b), text))
-        for marker, (marker_code, role) in cues.ROLE_MARKERS.items():
-            if marker_code != code:
-                continue
-            sign = 1 if role == "senior" else -1
-            # "师父X" / "X师父": X holds the role; "X的师父": X holds the opposite one.
-            for names, side in ((a, 1), (b, -1)):
-                votes += (
-                    side * sign * len(re.findall(f"{marker}(?:{names})|(?:{names}){marker}", text))
-                )
-                votes -= side * sign * len(re.findall(f"(?:{names})的{marker}", text))
-    return votes
+    return cues.names_pattern(names)
 
 
 def focus(
@@ -159,23 +104,93 @@ def focus(
     return text[max(0, min(sa[0], sb[0]) - before) : max(sa[1], sb[1]) + after]
 
 
+def snippet_signals(text: str, names_a: list[str], names_b: list[str]) -> list[cues.Signal]:
+    """Constructions and addresses in the whole snippet, weak cue words near the two names."""
+    signals = cues.relation_signals(text, names_a, names_b)
+    near = focus(text, names_a, names_b)
+    anchors = [m.start() for m in re.finditer(_names_pattern(names_a + names_b), near)]
+    return signals + cues.near_signals(near, anchors)
+
+
+def _resolve(signals: list[cues.Signal], kin_like: bool) -> list[cues.Signal]:
+    """Brother/sister words mean kin between people of one surname, sworn brothers otherwise;
+    said as a form of address between two surnames they mean nothing (cousins, friends)."""
+    resolved = []
+    for s in signals:
+        if s.code == "sibling_address" or (s.code == "sibling" and s.senior is None):
+            # 哥哥, 妹妹 said or written near them: family if one surname, else nothing
+            if kin_like:
+                resolved.append(cues.Signal("kin", s.senior, s.weight))
+        elif s.code == "sibling":
+            resolved.append(cues.Signal("kin" if kin_like else "sworn", s.senior, s.weight))
+        else:
+            resolved.append(s)
+    return resolved
+
+
+def type_scores(signals: list[cues.Signal]) -> Counter:
+    scores: Counter = Counter()
+    for signal in signals:
+        scores[signal.code] += signal.weight
+    return scores
+
+
+def best_type(scores: Counter) -> tuple[str, float]:
+    if not scores:
+        return taxonomy.DEFAULT_TYPE, 0.0
+    top = max(scores.values())
+    code = min(
+        (c for c, v in scores.items() if v >= top - 1e-9),
+        key=lambda c: PRIORITY.index(c) if c in PRIORITY else len(PRIORITY),
+    )
+    return (code, top) if top >= MIN_SCORE else (taxonomy.DEFAULT_TYPE, top)
+
+
+def classify(text: str, names_a: list[str], names_b: list[str]) -> tuple[str, float]:
+    """The type one snippet shows, with its score (共现 below MIN_SCORE)."""
+    signals = _resolve(snippet_signals(text, names_a, names_b), cues.same_surname(names_a, names_b))
+    return best_type(type_scores(signals))
+
+
+def senior_votes(code: str, facts: RequestFacts, signals: list[cues.Signal]) -> float:
+    """Positive when A looks senior (master, elder, lord), negative when B does."""
+    votes = sum(
+        s.weight * (1 if s.senior == "a" else -1) for s in signals if s.code == code and s.senior
+    )
+    if votes:
+        return votes
+    a, b = _names_pattern(facts.names_a), _names_pattern(facts.names_b)
+    for snippet in facts.snippets:
+        for marker, (marker_code, role) in cues.ROLE_MARKERS.items():
+            if marker_code != code:
+                continue
+            sign = 1 if role == "senior" else -1
+            # "师父X" / "X师父": X holds the role; "X的师父": X holds the opposite one.
+            for names, side in ((a, 1), (b, -1)):
+                text = snippet.text
+                votes += side * sign * len(re.findall(f"{marker}{names}|{names}{marker}", text))
+                votes -= side * sign * len(re.findall(f"{names}的{marker}", text))
+    return votes
+
+
 def relation_reply(facts: RequestFacts) -> dict:
-    total: Counter = Counter()
-    both = facts.names_a + facts.names_b
+    kin_like = cues.same_surname(facts.names_a, facts.names_b)
+    signals: list[cues.Signal] = []
     best_snippet, best_score = "", 0.0
     for snippet in facts.snippets:
-        scores = type_scores(focus(snippet.text, facts.names_a, facts.names_b), both)
-        total.update(scores)
-        if scores and max(scores.values()) > best_score:
-            best_snippet, best_score = snippet.text, max(scores.values())
-    code, score = total.most_common(1)[0] if total else (taxonomy.DEFAULT_TYPE, 0.0)
-    if score < MIN_SCORE:
-        code = taxonomy.DEFAULT_TYPE
+        found = _resolve(snippet_signals(snippet.text, facts.names_a, facts.names_b), kin_like)
+        signals.extend(found)
+        strength = sum(s.weight for s in found)
+        if strength > best_score:
+            best_snippet, best_score = snippet.text, strength
+    scores = type_scores(signals)
+    if kin_like:
+        scores["kin"] += 0.8  # one surname: a weak prior for family
+    code, score = best_type(scores)
     direction = "none"
     if code in taxonomy.DIRECTED:
-        votes = senior_votes(code, facts)
-        direction = "a->b" if votes >= 0 else "b->a"
-    confidence = 0.3 if code == taxonomy.DEFAULT_TYPE else min(0.9, 0.4 + score / 40)
+        direction = "a->b" if senior_votes(code, facts, signals) >= 0 else "b->a"
+    confidence = 0.3 if code == taxonomy.DEFAULT_TYPE else min(0.9, 0.4 + score / 30)
     return {
         "type": taxonomy.label(code),
         "direction": direction,
@@ -187,10 +202,9 @@ def relation_reply(facts: RequestFacts) -> dict:
 def evolution_reply(facts: RequestFacts) -> dict:
     """Phases from per-snippet types in chapter order; one weak snippet does not make a phase."""
     typed = []
-    for snippet in sorted(facts.snippets, key=lambda s: s.chapter):
-        code, score = classify(
-            focus(snippet.text, facts.names_a, facts.names_b), facts.names_a + facts.names_b
-        )
+    snippets = sorted(facts.snippets, key=lambda s: s.chapter)
+    for snippet in snippets:
+        code, score = classify(snippet.text, facts.names_a, facts.names_b)
         if code != taxonomy.DEFAULT_TYPE:
             typed.append((snippet, code, score))
     runs: list[list] = []
@@ -199,21 +213,26 @@ def evolution_reply(facts: RequestFacts) -> dict:
             runs[-1].append(item)
         else:
             runs.append([item])
-    strong = [run for run in runs if len(run) > 1 or run[0][2] >= 3 * MIN_SCORE] or runs[:1]
-    phases = []
+    strong = [run for run in runs if len(run) > 1 or run[0][2] >= STRONG_SNIPPET] or runs[:1]
+    phases: list[dict] = []
     for run in strong:
-        code = run[0][1]
-        if phases and phases[-1]["type"] == taxonomy.label(code):
+        label = taxonomy.label(run[0][1])
+        if phases and phases[-1]["type"] == label:
             phases[-1]["to"] = run[-1][0].chapter
             continue
         phases.append(
             {
                 "from": run[0][0].chapter,
                 "to": run[-1][0].chapter,
-                "type": taxonomy.label(code),
+                "type": label,
                 "event": run[0][0].text[:40],
             }
         )
+    if not phases and snippets:
+        label = taxonomy.label(taxonomy.DEFAULT_TYPE)
+        phases = [
+            {"from": snippets[0].chapter, "to": snippets[-1].chapter, "type": label, "event": ""}
+        ]
     return {"phases": phases}
 
 

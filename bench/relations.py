@@ -1,0 +1,208 @@
+"""Benchmark the relation stage against a gold character graph.
+
+    .venv/bin/python bench/relations.py /work/shared/corpus/xiyouji.txt \
+        --gold /work/shared/gold/xiyouji.json [--mode offline] [--database-url URL] \
+        [--restart-from pairs|tasks]
+
+Runs upload_novel on a scratch database (or the one given, where --restart-from reuses the
+stored characters), then prints: the share of gold relation pairs present as edges, type accuracy
+on those present, direction accuracy for directed types, a confusion table (gold × predicted) and
+the share of gold evolutions whose timeline types appear, in order, in the edge's phases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _django  # noqa: E402
+
+# Gold notes that say who is elder: "source is father of target", "(孙策 elder)", …
+_ELDER_WORDS = r"(?:father|mother|grand\w*|great-\w+|elder \w+|(?:\(\w+\) )?father|uncle|aunt)"
+_YOUNGER_WORDS = r"(?:son|daughter|nephew|niece|younger \w+|grand(?:son|daughter))"
+
+
+def kin_elder(note: str, source: str, target: str) -> str | None:
+    """Who the gold note says is the elder of a kin pair, or None when it does not say."""
+    if re.search(rf"source is (?:the )?{_YOUNGER_WORDS}\b", note):
+        return target
+    if re.search(rf"source is (?:the )?(?:maternal |paternal )?{_ELDER_WORDS}", note):
+        return source
+    for name in (source, target):
+        other = target if name == source else source
+        if re.search(rf"{name}(?: is)?(?: \w+'s)? elder", note):
+            return name
+        if re.search(rf"{name} is (?:\w+'s |her |his )?younger", note):
+            return other
+    return None
+
+
+def senior_of(relation: dict, code: str) -> str | None:
+    if code in ("master", "lord"):
+        return relation["source"]
+    if code == "kin":
+        return kin_elder(relation["note"], relation["source"], relation["target"])
+    return None
+
+
+def is_subsequence(wanted: list[str], seen: list[str]) -> bool:
+    it = iter(seen)
+    return all(any(x == y for y in it) for x in wanted)
+
+
+def character_map(novel, gold: dict) -> dict[str, object]:
+    """Gold canonical name -> the extracted Character sharing a name or alias with it; when the
+    character stage split one person in two, the one mentioned most."""
+    characters = list(novel.characters.all())
+    found = {}
+    for g in gold["characters"]:
+        names = {g["name"], *g["aliases"]}
+        best, best_key = None, None
+        for c in characters:
+            overlap = names & set(c.names)
+            if not overlap:
+                continue
+            key = (c.mention_count, g["name"] in c.names)
+            if best_key is None or key > best_key:
+                best, best_key = c, key
+        if best is not None:
+            found[g["name"]] = best
+    return found
+
+
+def evaluate(novel, gold: dict) -> dict[str, float]:
+    from graph import taxonomy
+    from graph.models import Relation
+
+    chars = character_map(novel, gold)
+    edges = {
+        r.pair_key: r
+        for r in novel.relations.select_related("source", "target").prefetch_related("phases")
+    }
+
+    def edge(a: str, b: str):
+        ca, cb = chars.get(a), chars.get(b)
+        if ca is None or cb is None or ca.pk == cb.pk:
+            return None
+        return edges.get(Relation.key_for(ca.pk, cb.pk))
+
+    present = typed = directed = direct_right = 0
+    confusion: Counter = Counter()
+    misses = []
+    for rel in gold["relations"]:
+        e = edge(rel["source"], rel["target"])
+        if e is None:
+            misses.append(f"{rel['source']}—{rel['target']}")
+            continue
+        present += 1
+        code = taxonomy.CODE_BY_LABEL[rel["type"]]
+        confusion[(rel["type"], taxonomy.label(e.type))] += 1
+        if e.type != code:
+            continue
+        typed += 1
+        senior = senior_of(rel, code)
+        if code in taxonomy.DIRECTED and senior:
+            directed += 1
+            direct_right += chars[senior].pk == e.source_id
+    evo_right = 0
+    evo_lines = []
+    for evo in gold["evolutions"]:
+        e = edge(evo["source"], evo["target"])
+        wanted = [taxonomy.CODE_BY_LABEL[t["type"]] for t in evo["timeline"]]
+        seen = [p.type for p in e.phases.all()] if e else []
+        ok = bool(e) and is_subsequence(wanted, seen)
+        evo_right += ok
+        evo_lines.append(
+            f"  {'✓' if ok else '✗'} {evo['source']}—{evo['target']}: 金标 "
+            + "→".join(t["type"] for t in evo["timeline"])
+            + "｜抽取 "
+            + (
+                "→".join(
+                    f"{taxonomy.label(p.type)}({p.from_chapter}-{p.to_chapter})"
+                    for p in e.phases.all()
+                )
+                if e
+                else "无此边"
+            )
+        )
+    total = len(gold["relations"])
+    figures = {
+        "present": present / total,
+        "type": typed / max(1, present),
+        "direction": direct_right / max(1, directed),
+        "evolution": evo_right / max(1, len(gold["evolutions"])),
+    }
+    print(f"金标关系对出现为边 pairs present: {present}/{total} = {figures['present']:.2f}")
+    if misses:
+        print("  缺失:", " ".join(misses))
+    print(f"类型正确 type accuracy (on present): {typed}/{present} = {figures['type']:.2f}")
+    print(
+        f"方向正确 direction accuracy (directed, typed right): {direct_right}/{directed} = {figures['direction']:.2f}"
+    )
+    print(
+        f"演变检出 evolutions in order: {evo_right}/{len(gold['evolutions'])} = {figures['evolution']:.2f}"
+    )
+    print_confusion(confusion)
+    print("\n".join(evo_lines))
+    return figures
+
+
+def print_confusion(confusion: Counter) -> None:
+    from graph import taxonomy
+
+    labels = [taxonomy.label(c) for c in taxonomy.CODES]
+    rows = [g for g in labels if any(confusion[(g, p)] for p in labels)]
+    cols = [p for p in labels if any(confusion[(g, p)] for g in labels)]
+    print("混淆表 confusion (行=金标 gold, 列=预测 predicted):")
+    print("  " + "".ljust(5, "　") + "".join(c.ljust(5, "　") for c in cols))
+    for g in rows:
+        print(
+            "  "
+            + g.ljust(5, "　")
+            + "".join(str(confusion[(g, p)] or "·").ljust(5) + "　" for p in cols)
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("novel")
+    parser.add_argument("--gold", required=True)
+    parser.add_argument("--mode", choices=["offline", "realtime", "batch"], default="offline")
+    parser.add_argument("--database-url", help="默认用临时 SQLite")
+    parser.add_argument("--restart-from", choices=["characters", "pairs", "tasks"])
+    parser.add_argument(
+        "--evaluate-only", action="store_true", help="不运行流水线，只评估数据库里已有的图谱"
+    )
+    args = parser.parse_args()
+    if args.mode != "offline" and not os.environ.get("ZHIPUAI_API_KEY"):
+        print("需要 ZHIPUAI_API_KEY（--mode realtime/batch 会调用智谱 API）")
+        return
+    _django.setup(args.database_url)
+    from django.core.management import call_command
+
+    from graph.models import Novel
+
+    gold = json.loads(Path(args.gold).read_text(encoding="utf-8"))
+    command = [args.novel, "--mode", args.mode, "--quiet"]
+    if args.restart_from:
+        command += ["--restart-from", args.restart_from]
+    if args.mode == "batch":
+        command += ["--wait", "--interval", "60"]
+    start = time.perf_counter()
+    if not args.evaluate_only:
+        call_command("upload_novel", *command)
+    print(f"《{gold['novel']}》 mode={args.mode}，用时 {time.perf_counter() - start:.1f} s")
+    digest = hashlib.sha256(Path(args.novel).read_bytes()).hexdigest()
+    evaluate(Novel.objects.get(sha256=digest), gold)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""Alias grouping from usage: forms of address, naming phrases and shared given names.
+
+`aliases.py` links names by their spelling alone (悟空 inside 孙悟空, 字玄德). The rules here
+also look at how the names are used:
+
+* *together*: how often two names stand in one clause as two separate actors (宝玉 and 宝钗,
+  "X与Y", "X对Y道"). A person is rarely named twice in one clause, so a high rate vetoes a link.
+* *chapters*: where in the book a name is used. A bare given name shared by two full names
+  (宝玉: 贾宝玉, 甄宝玉) goes to the one whose chapter profile it matches, if the match is clear.
+* *address forms*: surname + title (林姑娘, 孙行者, 关公, 刘皇叔), 老 + surname (老孙), and the
+  first character of a given name + a kin term (宝二爷, 宝兄弟) go to the one person they can
+  denote, when that person clearly dominates the others who could be meant.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import ahocorasick_rs
+
+from .aliases import UnionFind, containment_links, split_surname
+from .lexicon import ADDRESS_TITLES, KIN_TERMS, NAME_SUFFIXES, TITLES
+from .scanning import build_automaton
+
+# Clause boundaries for the "together" count. Quotation marks and colons split a speaker from
+# what they say, so "行者道：“老孙去也”" does not count 行者 and 老孙 as two actors.
+_CLAUSE = re.compile(r"[。！？\n；：“”「」『』]")
+# "江湖人称黑鸦", "江湖上都称他玄机子", "绰号豹子头", "道号玄机子": an alias introduced for the
+# person named just before it in the same sentence.
+_NAMING = re.compile(
+    r"(?:江湖(?:上)?(?:的)?(?:人)?(?:都)?(?:人)?(?:称|叫|唤)(?:他|她)?(?:做|作|为)?|"
+    r"人(?:都)?(?:称|唤)(?!赞|呼|道|谢|是|奇|羡|醒|起|颂|快)(?:他|她)?(?:做|作|为)?|都称(?:他|她)(?:做|作|为)?|"
+    r"绰号|外号|诨号|道号|法号)"
+    r"(?:叫做|唤做|叫作|唤作)?[“「]?([\u4e00-\u9fff]{2,4}?)[”」]?(?=[，。！？、；]|$)",
+    re.M,
+)
+_SENTENCE_START = re.compile(r"[。！？\n“：]")
+
+TOGETHER_VETO = 0.05  # clause co-occurrence rate above which two names are two people
+DOMINANCE = 3.0  # the chosen person must have this many times the mentions of the others
+CHAPTER_MARGIN = 1.5
+SEPARATE_ACTORS = 0.2  # clause co-occurrence rate that marks two clearly different people  # chapter-profile similarity of the best match over the second best
+
+
+@dataclass
+class Usage:
+    """Per-name counts, chapter profiles and clause co-occurrence (longest-match scan)."""
+
+    counts: Counter = field(default_factory=Counter)
+    chapters: dict[str, Counter] = field(default_factory=dict)
+    together: Counter = field(default_factory=Counter)  # (a, b) with a < b
+
+    def pair(self, a: str, b: str) -> int:
+        return self.together[(a, b) if a < b else (b, a)]
+
+    def together_rate(self, xs: Collection[str], ys: Collection[str]) -> float:
+        """Clause co-occurrences of two name sets over the rarer set's mentions."""
+        hits = sum(self.pair(x, y) for x in xs for y in ys if x != y)
+        base = min(sum(self.counts[x] for x in xs), sum(self.counts[y] for y in ys))
+        return hits / base if base else 0.0
+
+    def profile(self, members: Collection[str]) -> Counter:
+        out: Counter = Counter()
+        for m in members:
+            out.update(self.chapters.get(m, {}))
+        return out
+
+
+def measure_usage(chapters: Sequence[tuple[int, str]], names: Collection[str]) -> Usage:
+    usage = Usage()
+    if not names:
+        return usage
+    automaton, keys = build_automaton({s: [s] for s in names})
+    counts, together = usage.counts, usage.together
+    for number, body in chapters:
+        ends = [m.end() for m in _CLAUSE.finditer(body)]
+        clause, items = -1, []
+        per_chapter: Counter = Counter()
+        for idx, start, end in automaton.find_matches_as_indexes(body):
+            key = keys[idx]
+            per_chapter[key] += 1
+            c = bisect_right(ends, start)
+            if c != clause:
+                clause, items = c, []
+            for other, other_end in items:
+                if other != key and other_end != start:  # adjacent = apposition (唐僧三藏)
+                    together[(other, key) if other < key else (key, other)] += 1
+            items.append((key, end))
+        counts.update(per_chapter)
+        for key, n in per_chapter.items():
+            usage.chapters.setdefault(key, Counter())[number] = n
+    return usage
+
+
+def cosine(a: Mapping[int, int], b: Mapping[int, int]) -> float:
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    na = math.sqrt(sum(v * v for v in a.values()))
+    nb = math.sqrt(sum(v * v for v in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def count_all(chapters: Sequence[tuple[int, str]], strings: Collection[str]) -> Counter:
+    """Occurrences of every string in the chapters (overlapping), in one automaton pass."""
+    patterns = list(dict.fromkeys(s for s in strings if s))
+    if not patterns:
+        return Counter()
+    automaton = ahocorasick_rs.AhoCorasick(patterns)
+    found: Counter = Counter()
+    for _number, body in chapters:
+        found.update(i for i, _s, _e in automaton.find_matches_as_indexes(body, overlapping=True))
+    return Counter({patterns[i]: n for i, n in found.items()})
+
+
+def naming_links(text: str, known: Collection[str]) -> list[tuple[str, str]]:
+    """(person, alias) from "X，江湖人称Y": the person is the known name nearest before."""
+    links = []
+    longest = sorted(known, key=len, reverse=True)
+    for m in _NAMING.finditer(text):
+        alias = m.group(1)
+        starts = [
+            s.end() for s in _SENTENCE_START.finditer(text, max(0, m.start() - 80), m.start())
+        ]
+        head = text[starts[-1] if starts else max(0, m.start() - 80) : m.start()]
+        best, best_pos = None, -1
+        for name in longest:
+            pos = head.rfind(name)
+            if pos > best_pos and name != alias:
+                best, best_pos = name, pos
+        if best is not None:
+            links.append((best, alias))
+    return links
+
+
+def shared_name_choice(short: str, owners: list[list[str]], usage: Usage) -> int | None:
+    """Index of the owner the bare name clearly means, else None.
+
+    A full name that often stands in one clause with the bare name as a second actor (甄宝玉
+    beside 宝玉) is someone else; if one owner is left it is chosen, otherwise the one whose
+    chapter profile the bare name clearly matches best.
+    """
+    apart = [usage.together_rate([short], o) >= SEPARATE_ACTORS for o in owners]
+    if sum(apart) == len(owners) - 1:
+        return apart.index(False)
+    target = usage.chapters.get(short, Counter())
+    sims = [cosine(target, usage.profile(o)) for o in owners]
+    order = sorted(range(len(owners)), key=lambda i: -sims[i])
+    if len(order) < 2 or sims[order[0]] >= CHAPTER_MARGIN * sims[order[1]]:
+        return order[0]
+    return None
+
+
+def _full_name_parts(name: str) -> tuple[str, str] | None:
+    """(surname, given) when `name` is a surname + a given name (not + a title)."""
+    parts = split_surname(name)
+    if not parts or parts[1] in TITLES or parts[1] in ADDRESS_TITLES:
+        return None
+    if len(parts[1]) == 1 and len(parts[0]) == 1 and parts[1] in NAME_SUFFIXES:
+        return None  # 唐王, 贾母, 唐僧: a surname and a title or kin word
+    return parts
+
+
+def _address_targets(name: str) -> list[tuple[str, str]]:
+    """How an address form could point at a person: ("surname", S) or ("given", first char)."""
+    out = []
+    if len(name) == 2 and name[0] == "老":
+        out.append(("surname", name[1]))  # 老孙, 老猪: self-reference by surname
+    for k in (1, 2):
+        head, rest = name[:k], name[k:]
+        if rest in ADDRESS_TITLES:
+            out.append(("surname", head))
+        if k == 1 and rest in KIN_TERMS:
+            out.append(("given", head))
+    return out
+
+
+def address_links(uf: UnionFind, usage: Usage) -> list[tuple[str, str]]:
+    """Link address forms (林姑娘, 孙行者, 老孙, 宝二爷) to the one person they can mean."""
+    groups = uf.groups()
+    group_of = {m: i for i, g in enumerate(groups) for m in g}
+    mentions = [sum(usage.counts[m] for m in g) for g in groups]
+    by_surname: dict[str, set[int]] = {}
+    by_given: dict[str, set[int]] = {}
+    for i, g in enumerate(groups):
+        for m in g:
+            parts = _full_name_parts(m)
+            if parts:
+                by_surname.setdefault(parts[0], set()).add(i)
+                by_given.setdefault(parts[1][0], set()).add(i)
+            elif len(m) == 2 and m not in TITLES and not _address_targets(m):
+                by_given.setdefault(m[0], set()).add(i)  # a bare given name (宝玉)
+    links = []
+    for name in list(group_of):
+        own = group_of[name]
+        if any(_full_name_parts(m) for m in groups[own]):
+            continue  # already under a full name
+        for kind, key in _address_targets(name):
+            owners = (by_surname if kind == "surname" else by_given).get(key, set()) - {own}
+            # People named together with this form in one clause are someone else.
+            owners = {
+                o for o in owners if usage.together_rate(groups[own], groups[o]) <= TOGETHER_VETO
+            }
+            if not owners:
+                continue
+            best = max(owners, key=lambda o: mentions[o])
+            rest = sum(mentions[o] for o in owners if o != best)
+            if mentions[best] >= DOMINANCE * rest:
+                links.append((name, groups[best][0]))
+                break
+    return links
+
+
+def build_groups(
+    chapters: Sequence[tuple[int, str]],
+    full: str,
+    names: set[str],
+    freq: Mapping[str, int],
+    stated: Sequence[tuple[str, str]],
+    extra_ok: Callable[[str], bool],
+) -> tuple[list[list[str]], Usage]:
+    """Group accepted names into people.
+
+    `stated` are links the narrator spelled out (courtesy names); `freq` the overlapping
+    frequency of each name; `extra_ok` vets strings that are not candidates yet (a given name
+    used alone, an alias from "江湖人称…") before they join.
+    """
+    names = set(names)
+    links = list(stated)
+    for person, alias in naming_links(full, names):
+        if alias in names or (full.count(alias) >= 2 and extra_ok(alias)):
+            names.add(alias)
+            links.append((person, alias))
+    # A full name's given name used on its own (青锋 for 沈青锋), even when too rare to pass the
+    # statistics: its uses outside the full name must be at least two.
+    pending = {}
+    for name in names:
+        parts = _full_name_parts(name)
+        if parts and len(parts[1]) == 2 and parts[1] not in names:
+            pending[name] = parts[1]
+    found = count_all(chapters, [*pending, *pending.values()])
+    for name, given in pending.items():
+        if found[given] - found[name] >= 2 and extra_ok(given):
+            names.add(given)
+    usage = measure_usage(chapters, names)
+    uf = UnionFind(names)
+    for a, b in links:
+        uf.union(a, b)
+    found = count_all(chapters, [s for s in names if not freq.get(s)])
+    counts = {s: freq.get(s) or found[s] for s in names}
+
+    def by_chapters(short: str, owners: list[list[str]]) -> int | None:
+        return shared_name_choice(short, owners, usage)
+
+    for a, b in containment_links(counts, tie_break=by_chapters):
+        uf.union(a, b)
+    for a, b in address_links(uf, usage):
+        uf.union(a, b)
+    return uf.groups(), usage

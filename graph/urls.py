@@ -1,0 +1,12 @@
+"""The graph page and its data, mounted under `admin/graph/` next to the admin (staff only)."""
+
+from django.urls import path
+
+from graph import views
+
+app_name = "graph"
+
+urlpatterns = [
+    path("novels/<int:novel_id>/", views.novel_graph, name="novel_graph"),
+    path("novels/<int:novel_id>/data.json", views.novel_graph_data, name="novel_graph_data"),
+]

@@ -1,0 +1,217 @@
+"""poll_batches, the command cron runs: one round per run, progress lines, errors, and two copies
+running at once (real processes against one database file, or a scratch PostgreSQL database)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from graph import prompts
+from graph.models import BatchJob, CharacterAttribute, LLMTask, Novel, RelationPhase
+from tests.conftest import REPO
+
+MANAGE = REPO / "manage.py"
+
+
+def poll_batches() -> str:
+    out = io.StringIO()
+    call_command("poll_batches", stdout=out, stderr=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_each_run_advances_every_open_job_once_and_prints_its_progress(emu, upload, settings):
+    settings.BATCH_MAX_LINES = 25
+    upload()
+    jobs = BatchJob.objects.count()
+    assert jobs == -(-LLMTask.objects.count() // 25) > 1
+
+    first = poll_batches()
+
+    assert first.count("📊 Batch API进度: in_progress") == jobs
+    assert f"本轮处理了 {jobs} 个批处理任务" in first
+    assert all(b.polls == 1 for b in emu.batches.values())
+    runs = [first]
+    while Novel.objects.get().stage != Novel.Stage.DONE and len(runs) < 10:
+        runs.append(poll_batches())
+    assert len(runs) == 3  # in_progress → finalizing → completed and collected
+    assert runs[-1].count("已收取") == jobs and "🎉" in runs[-1]
+    assert "本轮处理了 0 个批处理任务" in poll_batches()
+
+
+def test_it_refuses_to_run_without_an_api_key():
+    with pytest.raises(CommandError, match="ZHIPUAI_API_KEY") as refused:
+        poll_batches()
+    assert refused.value.returncode == 2
+
+
+@pytest.mark.django_db
+def test_a_job_whose_server_cannot_be_reached_is_pushed_back_and_kept(emu, upload, settings):
+    upload()
+    job = BatchJob.objects.get()
+    emu.stop()
+
+    out = poll_batches()
+
+    job.refresh_from_db()
+    assert "出错（第 1 次）" in out and str(job) in out
+    assert job.attempts == 1 and "Connection error" in job.last_error
+    assert job.status == BatchJob.Status.SUBMITTED and job.remote_id
+    assert job.claimed_until > timezone.now() + timedelta(seconds=50)
+    assert "本轮处理了 0 个批处理任务" in poll_batches()  # pushed back: the others go first
+    assert settings.ZHIPUAI_API_KEY.partition(".")[2] not in out + job.last_error
+
+
+# --- two pollers in two processes ----------------------------------------------------------
+
+
+class ScratchDatabase:
+    """A database of its own for subprocesses, with a tiny query helper."""
+
+    def __init__(self, url: str, connect):
+        self.url, self._connect = url, connect
+
+    def rows(self, sql: str) -> list[tuple]:
+        connection = self._connect()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def scratch_db(request, tmp_path):
+    if request.param == "sqlite":
+        path = tmp_path / "pollers.sqlite3"
+        yield ScratchDatabase(f"sqlite:///{path}", lambda: sqlite3.connect(path, timeout=30))
+        return
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.skip("DATABASE_URL is not PostgreSQL")
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"novelgraph_pollers_{uuid.uuid4().hex[:12]}"
+    server = urlunsplit(parts._replace(path="/postgres"))
+    scratch = urlunsplit(parts._replace(path=f"/{name}"))
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield ScratchDatabase(scratch, lambda: psycopg.connect(scratch))
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.django_db
+def test_two_pollers_in_two_processes_collect_each_job_once(
+    emu, upload, settings, tmp_path, scratch_db, sample_path
+):
+    env = {
+        **os.environ,
+        "DATABASE_URL": scratch_db.url,
+        "ZHIPUAI_API_KEY": settings.ZHIPUAI_API_KEY,
+        "ZHIPUAI_BASE_URL": emu.base_url,
+        "BATCH_DIR": str(tmp_path / "batches"),
+        "BATCH_MAX_LINES": "10",
+        "LLM_MAX_ATTEMPTS": "2",
+        "USE_BATCH_API_FOR_GRAPH": "true",
+    }
+
+    def manage(*args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [sys.executable, str(MANAGE), *args],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    manage("migrate", "--verbosity", "0")
+    manage("upload_novel", str(sample_path), "--mode", "batch", "--quiet")
+    assert len(emu.batches) > 2
+    # The first line of every batch fails once, so both pollers also resubmit.
+    first_lines = {json.loads(b.lines[0])["custom_id"] for b in emu.batches.values()}
+    failed: set[str] = set()
+
+    def first_time_only(custom_id, body):
+        if custom_id in first_lines and custom_id not in failed:
+            failed.add(custom_id)
+            return True
+        return False
+
+    emu.faults.batch_error_lines = first_time_only
+
+    pollers = [
+        subprocess.Popen(
+            [sys.executable, str(MANAGE), "poll_batches", "--loop", "--interval", "1"],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 45
+        while scratch_db.rows("SELECT stage FROM graph_novel") != [("done",)]:
+            assert time.monotonic() < deadline, "the pollers did not finish the novel"
+            assert all(p.poll() is None for p in pollers), "a poller stopped"
+            time.sleep(0.2)
+    finally:
+        for p in pollers:
+            p.send_signal(signal.SIGTERM)
+        outputs = [p.communicate(timeout=15) for p in pollers]
+
+    assert [p.returncode for p in pollers] == [0, 0]  # SIGTERM ends the loop cleanly
+    assert not any(err.strip() for _, err in outputs), outputs
+    printed = "\n".join(out for out, _ in outputs)
+    collected = Counter(
+        line.split()[2] for line in printed.splitlines() if line.startswith("✅ 批处理")
+    )
+    assert set(collected) == set(emu.batches) and set(collected.values()) == {1}
+    polls = Counter(
+        r.path for r in emu.requests if r.method == "GET" and r.path.startswith("/batches/")
+    )
+    assert set(polls.values()) == {3}  # each batch advanced by one poller at a time
+    tasks = scratch_db.rows("SELECT kind, status, result, last_error FROM graph_llmtask")
+    assert {status for _, status, _, _ in tasks} == {"succeeded"}, {e for *_, e in tasks}
+    sent = Counter(json.loads(line)["custom_id"] for b in emu.batches.values() for line in b.lines)
+    assert sent == Counter({cid: 1 + (cid in first_lines) for cid in sent})
+
+    results = [(kind, r if isinstance(r, dict) else json.loads(r)) for kind, _, r, _ in tasks]
+    phases = sum(len(r["phases"]) for kind, r in results if kind == "evolution")
+    attributes = sum(
+        sum(1 for key in prompts.ATTRIBUTE_KEYS if r.get(key)) + bool(r.get("aliases"))
+        for kind, r in results
+        if kind == "attribute"
+    )
+    [(phase_rows,)] = scratch_db.rows("SELECT count(*) FROM graph_relationphase")
+    [(attribute_rows,)] = scratch_db.rows("SELECT count(*) FROM graph_characterattribute")
+    assert (phase_rows, attribute_rows) == (phases, attributes)
+
+    # The same novel built by one process (offline rules, the emulator's model) gives as many.
+    upload(mode="offline")
+    assert phase_rows == RelationPhase.objects.count() > 0
+    assert attribute_rows == CharacterAttribute.objects.count() > 0
