@@ -13,6 +13,7 @@ from graph.models import LLMTask, Novel, Origin
 from graph.progress import Progress
 
 SAVE_EVERY = 50  # realtime answers kept in memory at most before they are written
+HTTP_TRIES = 6  # tries per request through 429s, 5xx and timeouts (with backoff) before it fails
 
 
 def unsettled(novel: Novel):
@@ -60,14 +61,14 @@ def _run_group(client: ZhipuClient, tasks: list[LLMTask], concurrency: int, bar)
 
     def on_outcome(outcome: Outcome) -> None:
         task = by_key[outcome.key]
+        # A task's attempts count answers and final failures, not the HTTP tries behind them:
+        # a 429 storm must not use up the attempts a task has for unparseable replies.
         if outcome.reply is not None:
-            task.attempts += outcome.attempts - 1
             reply = outcome.reply
             results.record_reply(
                 task, reply.content, Origin.LLM, reply.prompt_tokens, reply.completion_tokens
             )
         else:
-            task.attempts += outcome.attempts - 1
             error = outcome.error
             results.record_failure(task, error.message, permanent=error.permanent)
         if task.settled:
@@ -78,13 +79,12 @@ def _run_group(client: ZhipuClient, tasks: list[LLMTask], concurrency: int, bar)
             done.clear()
 
     try:
-        remaining = {k: max(1, settings.LLM_MAX_ATTEMPTS - t.attempts) for k, t in by_key.items()}
         run_chat(
             client,
             ((t.pk, t.request) for t in tasks),
             concurrency=concurrency,
             on_outcome=on_outcome,
-            max_attempts=max(remaining.values()),
+            max_attempts=HTTP_TRIES,
         )
     finally:
         results.save_settled(done)

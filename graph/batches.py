@@ -20,7 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from graph import results
@@ -36,6 +36,7 @@ from graph.models import BatchJob, LLMTask, Novel, Origin
 
 log = logging.getLogger(__name__)
 OPEN = [BatchJob.Status.SUBMITTING, BatchJob.Status.SUBMITTED, BatchJob.Status.COLLECTING]
+MAX_POLL_ERRORS = 20  # transient errors in a row before a job is given up (backoff reaches 1 h)
 METADATA_KEY = "novelgraph_job"
 
 
@@ -240,17 +241,35 @@ def handle_one_batch(client: ZhipuClient, report=print, skip=()) -> int | None:
         if exc.out_of_balance:
             _unclaim(job)
             raise
-        # A poison job is pushed back in time so the others go first, then retried later.
         job.attempts += 1
         job.last_error = exc.message
         job.save(update_fields=["attempts", "last_error"])
         report(f"批处理 {job} 出错（第 {job.attempts} 次）：{exc.message}")
+        job.refresh_from_db(fields=["status"])
+        if job.status in OPEN and (exc.permanent or job.attempts >= MAX_POLL_ERRORS):
+            # Asking again cannot help (e.g. the server no longer knows the batch): give the
+            # tasks back for a new batch, so the novel still completes.
+            fail_job(job, f"批处理无法继续：{exc.message}")
+            _unclaim(job)
+            return job.pk
+        # A poison job is pushed back in time so the others go first, then retried later.
         BatchJob.objects.filter(pk=job.pk).update(
             claimed_until=timezone.now() + timedelta(seconds=min(3600, 30 * 2**job.attempts))
         )
         return job.pk
     _unclaim(job)
     return job.pk
+
+
+def fail_job(job: BatchJob, reason: str) -> None:
+    """Close a job that cannot finish; each of its tasks counts one failed attempt."""
+    with transaction.atomic():
+        tasks = list(job.tasks.filter(status=LLMTask.Status.SUBMITTED).defer("request"))
+        for task in tasks:
+            results.record_failure(task, reason)
+        results.save_settled(tasks)
+        job.status, job.last_error = BatchJob.Status.FAILED, reason[:2000]
+        job.save(update_fields=["status", "last_error"])
 
 
 def _unclaim(job: BatchJob) -> None:
@@ -298,7 +317,9 @@ def _recover_submitting(job: BatchJob, client: ZhipuClient) -> None:
     """A job left half-submitted by a process that died: adopt its remote batch or send it now."""
     if job.created > timezone.now() - timedelta(seconds=settings.BATCH_CLAIM_SECONDS):
         return  # its submitter may still be at work
-    for info in client.list_batches():
+    # Every batch created since the job row was: the remote one, if any, is among them.
+    since = job.created - timedelta(minutes=10)
+    for info in client.list_batches(limit=100_000, created_after=since):
         if info.metadata.get(METADATA_KEY) == str(job.pk):
             _adopt(job, info.id, info.status)
             return
@@ -328,7 +349,9 @@ def collect(job: BatchJob) -> int:
                 lines.setdefault(line.custom_id, line)
     reason = f"批处理状态为 {job.remote_status}" + (f"：{job.last_error}" if job.last_error else "")
     with transaction.atomic():
-        tasks = list(job.tasks.filter(status=LLMTask.Status.SUBMITTED).select_for_update())
+        tasks = list(
+            job.tasks.filter(status=LLMTask.Status.SUBMITTED).defer("request").select_for_update()
+        )
         for task in tasks:
             line = lines.get(task.custom_id)
             if line is None:
@@ -352,20 +375,31 @@ def collect(job: BatchJob) -> int:
 
 def followup(novel: Novel, client: ZhipuClient, report) -> None:
     """After a job: resubmit what failed, or write the graph when everything is settled."""
-    if novel.stage != Novel.Stage.DISPATCHED:
+    novel.refresh_from_db(fields=["stage"])
+    if novel.stage not in (Novel.Stage.TASKS, Novel.Stage.DISPATCHED):
         return
     if sendable(novel).exists():
         for job in submit(novel, client):
             report(f"🔁 重新提交 {job.line_count} 个任务：批处理 {job.remote_id}")
-    elif results.apply_if_settled(novel):
+    if novel.stage == Novel.Stage.TASKS:
+        # upload_novel died while submitting: every task is sent now, so the stage is done.
+        novel.finish_stage(Novel.Stage.DISPATCHED)
+    if results.apply_if_settled(novel):
         report(f"🎉 《{novel.title}》的图谱已写入")
 
 
 def sweep(client: ZhipuClient, report) -> None:
     """Novels waiting on batches with nothing in flight: resubmit or apply (after a crash, or a
-    retry from the admin)."""
-    waiting = Novel.objects.filter(stage=Novel.Stage.DISPATCHED, mode="batch").exclude(
-        batch_jobs__status__in=OPEN
+    retry from the admin). A novel still at the task stage is included once its batch dispatch
+    has begun (a job exists for its current tasks): upload_novel died while submitting."""
+    waiting = (
+        Novel.objects.filter(mode="batch")
+        .filter(
+            Q(stage=Novel.Stage.DISPATCHED)
+            | Q(stage=Novel.Stage.TASKS, batch_jobs__created__gte=F("tasks_at"))
+        )
+        .exclude(batch_jobs__status__in=OPEN)
+        .distinct()
     )
     for novel in waiting:
         followup(novel, client, report)

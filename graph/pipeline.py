@@ -158,7 +158,8 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
     chosen = top_pairs({k: v for k, v in ws.pair_stats.items()}, settings.GRAPH_PAIR_LIMIT)
     relations = []
     for stat in chosen:
-        a, b = characters[stat.a], characters[stat.b]
+        # Person A is the more important one, so a rebuild orients every pair the same way.
+        a, b = sorted((characters[stat.a], characters[stat.b]), key=lambda c: (c.rank, c.pk))
         snippets = select_evidence(
             stat.locations, ws.store, a.names, b.names, budget_tokens=settings.EVIDENCE_TOKEN_BUDGET
         )

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from graph import prompts
+from graph.dbutil import bulk_set
 from graph.models import CharacterAttribute, LLMTask, Novel, Origin, Relation, RelationPhase
 
 SETTLE_FIELDS = [
@@ -28,7 +29,7 @@ def record_reply(
     task: LLMTask, content: str, origin: str, prompt_tokens: int = 0, completion_tokens: int = 0
 ) -> None:
     """Store one reply on the task: parsed result, or a failure that will be retried or defaulted.
-    The caller saves (bulk_update with SETTLE_FIELDS)."""
+    The caller saves (save_settled)."""
     task.attempts += 1
     task.response = content
     task.prompt_tokens += prompt_tokens
@@ -61,7 +62,7 @@ def record_failure(
 
 
 def save_settled(tasks: Iterable[LLMTask]) -> None:
-    LLMTask.objects.bulk_update(list(tasks), SETTLE_FIELDS, batch_size=500)
+    bulk_set(tasks, SETTLE_FIELDS)
 
 
 def unsettled_count(novel: Novel) -> int:
@@ -90,7 +91,9 @@ def apply_if_settled(novel: Novel) -> bool:
 
 
 def _apply(novel: Novel) -> None:
-    tasks = novel.tasks.select_related("relation", "character")
+    tasks = novel.tasks.select_related("relation").only(
+        "novel", "kind", "result", "origin", "character", "relation__source", "relation__target"
+    )
     relations, phases, attributes = [], [], []
     touched_relations = []
     for task in tasks.iterator(chunk_size=2000):
@@ -111,11 +114,9 @@ def _apply(novel: Novel) -> None:
                 )
                 for p in result["phases"]
             )
-        elif task.kind == LLMTask.Kind.ATTRIBUTE and task.character:
+        elif task.kind == LLMTask.Kind.ATTRIBUTE and task.character_id:
             attributes.extend(_attribute_rows(task, result, origin))
-    Relation.objects.bulk_update(
-        relations, ["source", "target", "type", "confidence", "evidence", "origin"], batch_size=500
-    )
+    bulk_set(relations, ["source", "target", "type", "confidence", "evidence", "origin"])
     RelationPhase.objects.filter(relation_id__in=touched_relations).delete()
     RelationPhase.objects.bulk_create(phases, batch_size=1000)
     CharacterAttribute.objects.filter(character__novel=novel).exclude(origin=Origin.MANUAL).delete()

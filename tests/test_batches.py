@@ -521,11 +521,6 @@ def test_it_adopts_the_remote_batch_of_a_job_whose_submitter_died(emu, upload, p
     assert_applied_once(novel)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adoption looks at the newest 100 remote batches only (list_batches default limit): "
-    "a job whose batch is older than that gets a second remote batch",
-)
 @pytest.mark.django_db
 def test_it_adopts_the_remote_batch_of_a_dead_submitter_behind_a_hundred_newer_ones(
     emu, upload, poll, api, monkeypatch
@@ -799,3 +794,41 @@ def test_the_api_key_reaches_no_row_no_batch_file_and_no_output(
         data = path.read_bytes()
         assert key.encode() not in data and secret.encode() not in data
     assert Relation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_polling_alone_finishes_a_novel_whose_upload_died_while_submitting(
+    emu, upload, poll, settings, monkeypatch
+):
+    settings.BATCH_MAX_LINES = 10
+    _die_after(monkeypatch, batches, "_adopt")  # the first batch is created, then the process dies
+    with pytest.raises(KeyboardInterrupt):
+        upload()
+    novel = the_novel()
+    assert novel.stage == Novel.Stage.TASKS
+    assert BatchJob.objects.count() == 1 and novel.tasks.filter(status=Status.PENDING).exists()
+
+    poll()
+
+    novel.refresh_from_db()
+    assert novel.stage == Novel.Stage.DONE
+    assert all(count == 1 for count in sent_ids(emu).values())
+    assert set(sent_ids(emu)) == ids_of(novel.tasks)
+    assert_applied_once(novel)
+
+
+@pytest.mark.django_db
+def test_a_batch_the_server_no_longer_knows_is_given_up_and_its_tasks_sent_again(emu, upload, poll):
+    upload()
+    first = BatchJob.objects.get()
+    emu.batches.pop(first.remote_id)  # the server answers 404 for it from now on
+
+    lines = poll()
+
+    first.refresh_from_db()
+    assert first.status == BatchJob.Status.FAILED and "not found" in first.last_error
+    assert any("出错" in line for line in lines)
+    novel = the_novel()
+    assert novel.stage == Novel.Stage.DONE
+    assert set(novel.tasks.values_list("status", "attempts")) == {(Status.SUCCEEDED, 2)}
+    assert_applied_once(novel)

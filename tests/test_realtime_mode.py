@@ -72,15 +72,12 @@ def test_it_completes_a_novel_through_429_storms_and_server_errors(emu, upload, 
     novel = the_novel()
     assert novel.stage == Novel.Stage.DONE
     tasks = list(novel.tasks.all())
-    assert all(t.settled for t in tasks)
-    retried = [t for t in tasks if t.status == Status.SUCCEEDED and t.attempts > 1]
-    assert retried and all(t.origin == Origin.LLM for t in retried)
-    # A task is defaulted only if every one of its tries met a 429 or a 500 (by chance).
-    defaulted = [t for t in tasks if t.status == Status.DEFAULTED]
-    assert len(defaulted) < len(tasks) // 5
-    for task in defaulted:
-        assert task.attempts == 3 and task.last_error.startswith(TRANSPORT_ERRORS)
-    assert sum(t.status == Status.SUCCEEDED for t in tasks) == emu.stats.chat_ok
+    # Throttling and server errors are retried with backoff; they do not use up the attempts a
+    # task has for bad replies, so every task ends answered by the model.
+    assert {(t.status, t.origin) for t in tasks} == {(Status.SUCCEEDED, Origin.LLM)}
+    assert sum(t.attempts == 1 for t in tasks) > 0.9 * len(tasks)
+    assert emu.stats.chat_ok == len(tasks)
+    assert emu.stats.chat_requests > len(tasks)
 
 
 @pytest.mark.django_db
@@ -102,9 +99,11 @@ def test_it_retries_a_request_that_timed_out(emu, upload, settings):
 
     novel = the_novel()
     assert novel.stage == Novel.Stage.DONE
-    attempts = Counter(novel.tasks.values_list("attempts", flat=True))
-    assert attempts == {1: novel.tasks.count() - 2, 2: 2}
-    assert set(novel.tasks.values_list("status", "origin")) == {(Status.SUCCEEDED, Origin.LLM)}
+    # The two timed-out requests were sent again; a task's attempts count answers, not tries.
+    assert emu.stats.chat_requests == novel.tasks.count() + 2
+    assert set(novel.tasks.values_list("status", "origin", "attempts")) == {
+        (Status.SUCCEEDED, Origin.LLM, 1)
+    }
 
 
 @pytest.mark.django_db

@@ -158,9 +158,10 @@ def test_a_manual_alias_edit_survives_rerunning_the_stages(sample_novel):
     assert not any("小沈" in c.names for c in sample_novel.characters.exclude(pk=character.pk))
     sample_novel.refresh_from_db()
     assert sample_novel.stage == Novel.Stage.DONE
-    assert sample_novel.relations.filter(source=character).exists() or sample_novel.relations.filter(
-        target=character
-    ).exists()
+    assert (
+        sample_novel.relations.filter(source=character).exists()
+        or sample_novel.relations.filter(target=character).exists()
+    )
 
 
 @pytest.mark.django_db

@@ -237,11 +237,14 @@ class ZhipuClient:
         """Ask the server to cancel a batch."""
         return _batch_info(self._call(self._sdk.batches.cancel, _require(batch_id)))
 
-    def list_batches(self, limit: int = 100) -> list[BatchInfo]:
+    def list_batches(
+        self, limit: int = 100, created_after: datetime | None = None
+    ) -> list[BatchInfo]:
         """Return up to ``limit`` batches, newest first, paging by hand.
 
         The SDK's auto-pagination ignores ``has_more``; here we stop on an empty page,
-        on ``has_more`` false, or once ``limit`` batches are in hand.
+        on ``has_more`` false, once ``limit`` batches are in hand, or once a page reaches
+        batches created before ``created_after`` (those are left out).
         """
         found: list[BatchInfo] = []
         after: str | None = None
@@ -250,7 +253,14 @@ class ZhipuClient:
             if after:
                 kwargs["after"] = after
             page = self._call(self._sdk.batches.list, **kwargs)
-            found.extend(_batch_info(b) for b in page.data or [])
+            batches = [_batch_info(b) for b in page.data or []]
+            if created_after is not None:
+                recent = [b for b in batches if not b.created_at or b.created_at >= created_after]
+                found.extend(recent)
+                if len(recent) < len(batches):
+                    break
+            else:
+                found.extend(batches)
             if not page.data or getattr(page, "has_more", None) is False:
                 break
             after = page.data[-1].id

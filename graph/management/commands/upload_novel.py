@@ -65,6 +65,11 @@ class Command(BaseCommand):
             ) from None
         self.print_summary(novel)
 
+    def fail(self, novel: Novel, message: str) -> None:
+        """Stop with one line, and keep the reason on the novel for the admin and novel_status."""
+        Novel.objects.filter(pk=novel.pk).update(last_error=message[:2000])
+        raise CommandError(message)
+
     def load(self, options, progress: Progress) -> Novel:
         path = Path(options["path"])
         try:
