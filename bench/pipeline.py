@@ -31,7 +31,9 @@ def main() -> None:
     path = Path(args.novel) if args.novel else workdir / "big_novel.txt"
     if not args.novel:
         tool = _django.SHARED / "tools" / "make_big_novel.py"
-        subprocess.run([sys.executable, str(tool), "--chars", str(args.chars), "-o", str(path)], check=True)
+        subprocess.run(
+            [sys.executable, str(tool), "--chars", str(args.chars), "-o", str(path)], check=True
+        )
 
     from graph import pipeline
     from graph.progress import Progress

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from graph import prompts
+from graph import prompts, replies
 from graph.dbutil import bulk_set
 from graph.models import CharacterAttribute, LLMTask, Novel, Origin, Relation, RelationPhase
 
@@ -36,8 +36,8 @@ def record_reply(
     task.completion_tokens += completion_tokens
     task.updated = timezone.now()
     try:
-        task.result = prompts.parse_reply(task.kind, content)
-    except prompts.ReplyError as exc:
+        task.result = replies.parse_reply(task.kind, content)
+    except replies.ReplyError as exc:
         record_failure(task, f"回复无法解析：{exc}", counted=False)
         return
     task.status = LLMTask.Status.SUCCEEDED
@@ -55,7 +55,7 @@ def record_failure(
     task.updated = timezone.now()
     if permanent or task.attempts >= settings.LLM_MAX_ATTEMPTS:
         task.status = LLMTask.Status.DEFAULTED
-        task.result = prompts.default_result(task.kind)
+        task.result = replies.default_result(task.kind)
         task.origin = Origin.DEFAULT
     else:
         task.status = LLMTask.Status.FAILED
@@ -97,7 +97,7 @@ def _apply(novel: Novel) -> None:
     relations, phases, attributes = [], [], []
     touched_relations = []
     for task in tasks.iterator(chunk_size=2000):
-        result = task.result or prompts.default_result(task.kind)
+        result = task.result or replies.default_result(task.kind)
         origin = task.origin or Origin.DEFAULT
         if task.kind == LLMTask.Kind.RELATION and task.relation:
             relations.append(_relation_update(task, result, origin))

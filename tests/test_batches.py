@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from graph import batches, pipeline, prompts, results, taxonomy
+from graph import batches, pipeline, prompts, replies, results, taxonomy
 from graph.llm.zhipu import ZhipuClient, client_from_settings
 from graph.models import (
     BatchJob,
@@ -239,7 +239,7 @@ def test_it_defaults_lines_that_keep_failing_and_still_completes_the_novel(
     for task in novel.tasks.filter(custom_id__in=targets).select_related("relation"):
         assert (task.status, task.attempts, task.origin) == (Status.DEFAULTED, 3, Origin.DEFAULT)
         assert "1301" in task.last_error
-        assert task.result == prompts.default_result("relation")
+        assert task.result == replies.default_result("relation")
         assert task.relation.type == taxonomy.DEFAULT_TYPE
         assert task.relation.origin == Origin.DEFAULT
     others = novel.tasks.exclude(custom_id__in=targets)

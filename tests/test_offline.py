@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from graph import prompts
+from graph import prompts, replies
 from graph.cooccurrence import ParagraphStore, select_evidence
 from graph.llm import offline
 from graph.prompts import Snippet
@@ -14,7 +14,7 @@ from tests.conftest import SAMPLE
 def ask(names_a, names_b, *texts) -> dict:
     snippets = [Snippet(i, text) for i, text in enumerate(texts, 1)]
     body = prompts.relation_request("书", names_a, names_b, snippets, model="m", max_tokens=1)
-    return prompts.parse_reply(prompts.RELATION, offline.answer(body))
+    return replies.parse_reply(prompts.RELATION, offline.answer(body))
 
 
 # (A, B, snippet, type, who is senior: "A", "B" or None)
@@ -75,7 +75,7 @@ def test_every_kind_of_request_gets_a_reply_the_parser_accepts():
         prompts.attribute_request("书", ["甲乙丙"], snippets, model="m", max_tokens=1),
     ):
         kind = prompts.read_request(body).kind
-        assert prompts.parse_reply(kind, offline.answer(body))
+        assert replies.parse_reply(kind, offline.answer(body))
 
 
 def test_attributes_name_a_woman_and_what_she_can_do():
@@ -84,7 +84,7 @@ def test_attributes_name_a_woman_and_what_she_can_do():
         Snippet(9, "林晚照提剑护着书房，她一剑刺倒两人。"),
     ]
     body = prompts.attribute_request("书", ["林晚照"], snippets, model="m", max_tokens=1)
-    result = prompts.parse_reply(prompts.ATTRIBUTE, offline.answer(body))
+    result = replies.parse_reply(prompts.ATTRIBUTE, offline.answer(body))
     assert result["gender"] == "女"
     assert "剑法" in result["abilities"]
 
@@ -107,6 +107,6 @@ def test_the_sample_novel_turns_from_allies_to_enemies_offline():
         locations, ParagraphStore(chapters), a, b, budget_tokens=1500, max_snippets=10, spread=6
     )
     body = prompts.evolution_request("青锋录", a, b, snippets, model="m", max_tokens=1)
-    phases = prompts.parse_reply(prompts.EVOLUTION, offline.answer(body))["phases"]
+    phases = replies.parse_reply(prompts.EVOLUTION, offline.answer(body))["phases"]
     assert [p["type"] for p in phases] == ["ally", "enemy"]
     assert phases[0]["to"] < 10 <= phases[1]["from"]

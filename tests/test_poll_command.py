@@ -215,3 +215,38 @@ def test_two_pollers_in_two_processes_collect_each_job_once(
     upload(mode="offline")
     assert phase_rows == RelationPhase.objects.count() > 0
     assert attribute_rows == CharacterAttribute.objects.count() > 0
+
+
+@pytest.mark.django_db
+def test_upload_with_wait_polls_until_the_graph_is_written(emu, upload):
+    out = upload("--wait", "--interval", "0")
+
+    novel = Novel.objects.get()
+    assert novel.stage == Novel.Stage.DONE
+    assert "📊 Batch API进度" in out and "图谱已写入" in out
+    assert set(novel.relations.values_list("origin", flat=True)) <= {"llm", "default"}
+
+
+@pytest.mark.django_db
+def test_novel_status_shows_stages_jobs_failures_and_tokens(emu, upload, poll):
+    emu.faults.batch_error_lines = 3  # every third line fails once and is resubmitted
+    upload()
+    poll()
+    out = io.StringIO()
+    call_command("novel_status", "青锋录", stdout=out)
+    text = out.getvalue()
+    novel = Novel.objects.get()
+    assert f"《{novel.title}》 id={novel.pk}" in text and "阶段：已完成" in text
+    total = novel.tasks.count()
+    assert f"任务：{total}/{total} 已完成 (100.0%)" in text
+    prompt_tokens = sum(novel.tasks.values_list("prompt_tokens", flat=True))
+    assert prompt_tokens and f"输入 {prompt_tokens}" in text
+    for job in novel.batch_jobs.all():
+        assert f"批处理 {job.remote_id}：完成" in text
+
+
+@pytest.mark.django_db
+def test_novel_status_names_an_unknown_novel_with_exit_code_2():
+    with pytest.raises(CommandError) as caught:
+        call_command("novel_status", "没有这本书", stdout=io.StringIO())
+    assert caught.value.returncode == 2

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from graph import prompts
+from graph import prompts, replies
 from graph.llm import offline
-from graph.prompts import ReplyError, Snippet
+from graph.prompts import Snippet
+from graph.replies import ReplyError
 
 SNIPPETS = [
     Snippet(2, "沈青锋跪下拜师，陆玄机收他为徒。"),
@@ -63,7 +64,7 @@ def test_it_tells_the_three_kinds_apart():
     ],
 )
 def test_it_accepts_what_real_models_return(reply):
-    result = prompts.parse_reply(prompts.RELATION, reply)
+    result = replies.parse_reply(prompts.RELATION, reply)
     assert result["type"] == "master"
     assert result["direction"] == "b->a"
     assert result["confidence"] == pytest.approx(0.9)
@@ -87,7 +88,7 @@ def test_it_accepts_what_real_models_return(reply):
     ],
 )
 def test_it_maps_labels_written_slightly_differently(label, code):
-    assert prompts.relation_code(label) == code
+    assert replies.relation_code(label) == code
 
 
 # Replies as real models write them: each must parse to 师徒 with B (陆玄机) the master.
@@ -120,7 +121,7 @@ ACCEPTED_RELATION_REPLIES = {
 
 @pytest.mark.parametrize("reply", ACCEPTED_RELATION_REPLIES.values(), ids=ACCEPTED_RELATION_REPLIES)
 def test_it_accepts_the_slips_real_models_make(reply):
-    result = prompts.parse_reply(prompts.RELATION, reply)
+    result = replies.parse_reply(prompts.RELATION, reply)
     assert (result["type"], result["direction"]) == ("master", "b->a")
     assert result["confidence"] == pytest.approx(0.9)
 
@@ -144,7 +145,7 @@ REJECTED_RELATION_REPLIES = {
 @pytest.mark.parametrize("reply", REJECTED_RELATION_REPLIES.values(), ids=REJECTED_RELATION_REPLIES)
 def test_it_rejects_replies_it_cannot_trust(reply):
     with pytest.raises(ReplyError):
-        prompts.parse_reply(prompts.RELATION, reply)
+        replies.parse_reply(prompts.RELATION, reply)
 
 
 @pytest.mark.parametrize(
@@ -153,18 +154,18 @@ def test_it_rejects_replies_it_cannot_trust(reply):
 )
 def test_it_reads_chapter_numbers_written_in_chinese(written, number):
     reply = json.dumps({"phases": [{"from": written, "to": written, "type": "盟友"}]})
-    assert prompts.parse_reply(prompts.EVOLUTION, reply)["phases"][0]["from"] == number
+    assert replies.parse_reply(prompts.EVOLUTION, reply)["phases"][0]["from"] == number
 
 
 def test_a_phase_written_backwards_is_turned_round():
     reply = '{"phases": [{"from": 12, "to": 9, "type": "敌对", "event": "反目"}]}'
-    (phase,) = prompts.parse_reply(prompts.EVOLUTION, reply)["phases"]
+    (phase,) = replies.parse_reply(prompts.EVOLUTION, reply)["phases"]
     assert (phase["from"], phase["to"]) == (9, 12)
 
 
 def test_a_bare_list_of_phases_is_accepted():
     reply = '[{"from": 1, "to": 4, "type": "盟友"}, {"from": 5, "to": 9, "type": "敌对"}]'
-    phases = prompts.parse_reply(prompts.EVOLUTION, reply)["phases"]
+    phases = replies.parse_reply(prompts.EVOLUTION, reply)["phases"]
     assert [p["type"] for p in phases] == ["ally", "enemy"]
 
 
@@ -182,11 +183,11 @@ def test_a_bare_list_of_phases_is_accepted():
 )
 def test_it_rejects_evolution_replies_it_cannot_trust(reply):
     with pytest.raises(ReplyError):
-        prompts.parse_reply(prompts.EVOLUTION, reply)
+        replies.parse_reply(prompts.EVOLUTION, reply)
 
 
 def test_an_undirected_type_has_no_direction():
-    result = prompts.parse_reply(prompts.RELATION, '{"type": "盟友", "direction": "a->b"}')
+    result = replies.parse_reply(prompts.RELATION, '{"type": "盟友", "direction": "a->b"}')
     assert result["direction"] == "none"
 
 
@@ -196,30 +197,30 @@ def test_it_merges_consecutive_equal_phases_and_orders_them():
         ' {"from": "第1章", "to": "第4章", "type": "盟友", "event": "联手"},'
         ' {"from": 5, "to": 8, "type": "朋友", "event": "同行"}]}'
     )
-    phases = prompts.parse_reply(prompts.EVOLUTION, reply)["phases"]
+    phases = replies.parse_reply(prompts.EVOLUTION, reply)["phases"]
     assert [(p["from"], p["to"], p["type"]) for p in phases] == [(1, 8, "ally"), (9, 12, "enemy")]
 
 
 def test_an_evolution_reply_without_phases_is_rejected():
     with pytest.raises(ReplyError):
-        prompts.parse_reply(prompts.EVOLUTION, '{"type": "盟友"}')
+        replies.parse_reply(prompts.EVOLUTION, '{"type": "盟友"}')
 
 
 def test_it_parses_attributes_and_splits_an_alias_string():
     reply = '{"gender": "男", "identity": "剑客", "faction": "", "abilities": "剑法", "traits": "", "aliases": "青锋、白衣剑客"}'
-    result = prompts.parse_reply(prompts.ATTRIBUTE, reply)
+    result = replies.parse_reply(prompts.ATTRIBUTE, reply)
     assert result["gender"] == "男"
     assert result["aliases"] == ["青锋", "白衣剑客"]
 
 
 def test_defaults_are_fresh_copies():
-    default = prompts.default_result(prompts.EVOLUTION)
+    default = replies.default_result(prompts.EVOLUTION)
     default["phases"].append(1)
-    assert prompts.default_result(prompts.EVOLUTION) == {"phases": []}
+    assert replies.default_result(prompts.EVOLUTION) == {"phases": []}
 
 
 def test_offline_rules_answer_in_the_shape_the_parser_accepts():
-    result = prompts.parse_reply(prompts.RELATION, offline.answer(relation_body()))
+    result = replies.parse_reply(prompts.RELATION, offline.answer(relation_body()))
     assert result["type"] == "master"
     assert result["direction"] == "b->a"  # B (陆玄机) is the master
 
@@ -234,18 +235,18 @@ def test_offline_rules_find_a_change_from_allies_to_enemies():
     body = prompts.evolution_request(
         "青锋录", ["沈青锋"], ["杜云起"], snippets, model="m", max_tokens=1
     )
-    phases = prompts.parse_reply(prompts.EVOLUTION, offline.answer(body))["phases"]
+    phases = replies.parse_reply(prompts.EVOLUTION, offline.answer(body))["phases"]
     assert [p["type"] for p in phases] == ["ally", "enemy"]
     assert phases[0]["from"] == 2 and phases[1]["from"] == 9
 
 
 def test_attributes_accept_chinese_keys_and_a_list_for_a_text_field():
     reply = '{"性别": "女", "身份": "丫鬟", "本领": ["针线", "诗"], "别名": ["晴雯姐姐"]}'
-    result = prompts.parse_reply(prompts.ATTRIBUTE, reply)
+    result = replies.parse_reply(prompts.ATTRIBUTE, reply)
     assert (result["gender"], result["identity"], result["abilities"]) == ("女", "丫鬟", "针线、诗")
     assert result["aliases"] == ["晴雯姐姐"]
 
 
 def test_an_attribute_reply_with_nothing_in_it_is_rejected():
     with pytest.raises(ReplyError):
-        prompts.parse_reply(prompts.ATTRIBUTE, '{"gender": "", "aliases": []}')
+        replies.parse_reply(prompts.ATTRIBUTE, '{"gender": "", "aliases": []}')

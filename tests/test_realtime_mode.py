@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 from django.core.management.base import CommandError
 
-from graph import prompts, taxonomy
+from graph import replies, taxonomy
 from graph.models import LLMTask, Mode, Novel, Origin, RelationPhase
 from tests.emulator import GARBAGE_REPLY
 
@@ -126,7 +126,7 @@ def test_it_retries_malformed_replies_then_defaults_them_and_defaults_sensitive_
     for task in novel.tasks.filter(pk__in=[t.pk for t in garbled]).select_related("relation"):
         assert (task.status, task.attempts, task.origin) == (Status.DEFAULTED, 3, Origin.DEFAULT)
         assert task.last_error.startswith("回复无法解析") and task.response == GARBAGE_REPLY
-        assert task.result == prompts.default_result("relation")
+        assert task.result == replies.default_result("relation")
         assert (task.relation.type, task.relation.origin) == (taxonomy.DEFAULT_TYPE, Origin.DEFAULT)
     for task in novel.tasks.filter(pk__in=[t.pk for t in blocked]).select_related("relation"):
         assert (task.status, task.attempts, task.origin) == (Status.DEFAULTED, 1, Origin.DEFAULT)
