@@ -31,7 +31,7 @@ class Bar:
         self.progress, self.label, self.total = progress, label, max(total, 0)
         self.done = 0
         self._last_print = 0.0
-        self._last_tenth = -1
+        self._last_quarter = 0
 
     def advance(self, step: int = 1) -> None:
         self.done = min(self.total, self.done + step)
@@ -54,7 +54,7 @@ class Bar:
             )
             p.stream.flush()
             return
-        tenth = int(share * 10)
-        if tenth != self._last_tenth and (tenth % 5 == 0 or final):
-            self._last_tenth = tenth
+        quarter = int(share * 4)  # a plain line at 25 %, 50 %, 75 % and 100 %
+        if quarter != self._last_quarter and quarter > 0:
+            self._last_quarter = quarter
             p.line(f"{self.label}: {self.done}/{self.total} ({share:.0%})")
