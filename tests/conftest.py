@@ -112,3 +112,21 @@ def quick_backoff(monkeypatch):
     monkeypatch.setattr(
         answer, "run_chat", functools.partial(run_chat, base_delay=0.01, max_delay=0.02)
     )
+
+
+def fail_first_lines_once(emu) -> set[str]:
+    """Make the first line of every batch the emulator holds fail once (an error-file line), then
+    pass; returns their custom_ids."""
+    import json
+
+    first_lines = {json.loads(b.lines[0])["custom_id"] for b in emu.batches.values()}
+    failed: set[str] = set()
+
+    def first_time_only(custom_id, body):
+        if custom_id in first_lines and custom_id not in failed:
+            failed.add(custom_id)
+            return True
+        return False
+
+    emu.faults.batch_error_lines = first_time_only
+    return first_lines

@@ -32,6 +32,7 @@ from graph.models import (
     Relation,
     RelationPhase,
 )
+from tests.conftest import fail_first_lines_once
 from tests.emulator import GARBAGE_REPLY
 
 Status = LLMTask.Status
@@ -635,16 +636,7 @@ def test_two_pollers_in_threads_process_each_job_once(emu, upload, settings):
     jobs = BatchJob.objects.count()
     assert jobs > 2
     # The first line of each batch fails once: both pollers resubmit at about the same time.
-    first_lines = {json.loads(b.lines[0])["custom_id"] for b in emu.batches.values()}
-    failed: set[str] = set()
-
-    def first_time_only(custom_id, body):
-        if custom_id in first_lines and custom_id not in failed:
-            failed.add(custom_id)
-            return True
-        return False
-
-    emu.faults.batch_error_lines = first_time_only
+    first_lines = fail_first_lines_once(emu)
     reports: dict[str, list[str]] = {"a": [], "b": []}
     errors: list[BaseException] = []
     start = threading.Barrier(2)

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from graph import prompts
 from graph.models import BatchJob, CharacterAttribute, LLMTask, Novel, RelationPhase
-from tests.conftest import REPO
+from tests.conftest import REPO, fail_first_lines_once
 
 MANAGE = REPO / "manage.py"
 
@@ -151,16 +151,7 @@ def test_two_pollers_in_two_processes_collect_each_job_once(
     manage("upload_novel", str(sample_path), "--mode", "batch", "--quiet")
     assert len(emu.batches) > 2
     # The first line of every batch fails once, so both pollers also resubmit.
-    first_lines = {json.loads(b.lines[0])["custom_id"] for b in emu.batches.values()}
-    failed: set[str] = set()
-
-    def first_time_only(custom_id, body):
-        if custom_id in first_lines and custom_id not in failed:
-            failed.add(custom_id)
-            return True
-        return False
-
-    emu.faults.batch_error_lines = first_time_only
+    first_lines = fail_first_lines_once(emu)
 
     pollers = [
         subprocess.Popen(
