@@ -21,6 +21,7 @@ from graph.cooccurrence import (
     select_evidence,
     top_pairs,
 )
+from graph.dbutil import bulk_set
 from graph.entities import discover_characters, scan_mentions
 from graph.llm.zhipu import client_from_settings
 from graph.models import Chapter, Character, LLMTask, Mode, Novel, Origin, Relation
@@ -155,7 +156,7 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
         character.mention_count = index.counts.get(pk, 0)
         character.first_chapter = index.first.get(pk)
         character.last_chapter = index.last.get(pk)
-    chosen = top_pairs({k: v for k, v in ws.pair_stats.items()}, settings.GRAPH_PAIR_LIMIT)
+    chosen = top_pairs(ws.pair_stats, settings.GRAPH_PAIR_LIMIT)
     relations = []
     for stat in chosen:
         # Person A is the more important one, so a rebuild orients every pair the same way.
@@ -178,11 +179,7 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
             )
         )
     with transaction.atomic():
-        Character.objects.bulk_update(
-            list(characters.values()),
-            ["mention_count", "first_chapter", "last_chapter"],
-            batch_size=500,
-        )
+        bulk_set(characters.values(), ["mention_count", "first_chapter", "last_chapter"])
         novel.relations.all().delete()
         Relation.objects.bulk_create(relations, batch_size=500)
         novel.finish_stage(Novel.Stage.PAIRS)
