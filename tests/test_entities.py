@@ -297,3 +297,37 @@ def test_old_plus_unknown_surname_reveals_the_full_name():
     assert ("猪八戒", "八戒") in links and ("猪八戒", "老猪") in links
     assert ("猪悟能", "悟能") in links
     assert not any("行者" in a for a, _ in links)
+
+
+def test_a_one_character_given_name_with_its_courtesy_name_finds_the_surname_nearby():
+    text = "却说孙坚有二子：长子名策，字伯符；次子名权，字仲谋。\n司马懿为主簿。懿字仲达。"
+    links = set(courtesy_links(text, {"孙策", "孙权", "司马懿", "刘策"}))
+    assert {("孙策", "伯符"), ("孙策", "孙伯符"), ("孙权", "仲谋")} <= links
+    assert {("司马懿", "仲达"), ("司马懿", "司马仲达")} <= links
+    assert not any(name == "刘策" for name, _ in links)
+
+
+def test_an_address_form_goes_to_the_person_its_uses_refer_back_to():
+    from graph.entities.titles import antecedent_links, generated_forms
+
+    chapters = _novel([["曹操大怒。众将皆惊，曹公曰：斩之。", "曹仁领兵去了。"] * 6])
+    forms = generated_forms(["曹操", "曹仁"], {"曹操": 20, "曹仁": 20})
+    assert forms["曹公"] == ("surname", "曹")
+    links = antecedent_links(chapters, _uf(["曹操"], ["曹仁"], ["曹公"]), forms)
+    assert links == [("曹公", "曹操")]
+
+
+def test_a_form_of_the_other_sex_or_a_wife_form_is_not_linked():
+    from graph.entities.titles import agreeing_in_gender, gender, generated_forms
+
+    assert gender("林姑娘") == "f" and gender("琏二爷") == "m" and gender("凤哥儿") == ""
+    uf = _uf(["林黛玉", "黛玉"], ["林姑娘"], ["林大爷"])
+    links = [("林姑娘", "林黛玉"), ("林大爷", "林黛玉")]
+    counts = {"林姑娘": 50, "林大爷": 3}
+    assert agreeing_in_gender(uf, links, counts) == [("林姑娘", "林黛玉")]
+    assert "琏二奶奶" not in generated_forms(["贾琏"], {"贾琏": 50})
+
+
+def test_a_stated_surname_overrides_a_surname_seen_nearby():
+    text = "国太染病，此医乃洛阳人，姓吉，名太，字称平。"
+    assert not any(name == "国太" for name, _ in courtesy_links(text, {"国太"}))

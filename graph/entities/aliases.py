@@ -40,7 +40,7 @@ class UnionFind:
 
 def split_surname(name: str) -> tuple[str, str] | None:
     """(surname, rest) when `name` starts with a known surname and has 1-2 more characters."""
-    if len(name) >= 4 and name[:2] in SURNAMES_2 and len(name) <= 4:
+    if 3 <= len(name) <= 4 and name[:2] in SURNAMES_2:
         return name[:2], name[2:]
     if 2 <= len(name) <= 3 and name[0] in SURNAMES_1:
         return name[0], name[1:]
@@ -54,6 +54,40 @@ _FULL_INTRO = re.compile(
 )
 # "曹仁字子孝", "刘表，字景升": a known name right before 字 / 表字.
 _NAME_COURTESY = re.compile(r"([\u4e00-\u9fff]{2,4})[，,]?(?:表字|字)([\u4e00-\u9fff]{2})")
+
+# "长子名策，字伯符", "懿字仲达": a one-character given name and its courtesy name; the
+# surname is found among the names just before (孙坚 ... 长子名策).
+_GIVEN_COURTESY = re.compile(
+    r"(?:名|(?<=[，。；：\n]))([\u4e00-\u9fff])[，,]?(?:表字|字)([\u4e00-\u9fff]{2})"
+)
+_NOT_GIVEN = frozenset("表小名题写大刻乳")  # 表字, 小字, 名字: words, not a given name
+_SURNAME_WINDOW = 30
+_STATED_SURNAME = re.compile(r"姓([\u4e00-\u9fff]{1,2}?)[，,]?$")
+
+
+def _given_courtesy_links(text: str, known: Collection[str]) -> list[tuple[str, str]]:
+    by_given: dict[str, list[tuple[str, str]]] = {}
+    for name in known:
+        parts = split_surname(name)
+        if parts and len(parts[1]) == 1:
+            by_given.setdefault(parts[1], []).append((parts[0], name))
+    links = []
+    for m in _GIVEN_COURTESY.finditer(text):
+        given, courtesy = m.groups()
+        if given in _NOT_GIVEN:
+            continue
+        window = text[max(0, m.start() - _SURNAME_WINDOW) : m.start()]
+        stated = _STATED_SURNAME.findall(window)  # 姓吉，名太: the surname is given, use it
+        owners = {
+            name
+            for surname, name in by_given.get(given, [])
+            if (surname == stated[-1] if stated else surname in window)
+        }
+        if len(owners) == 1:
+            name = owners.pop()
+            links.append((name, courtesy))
+            links.append((name, name[: -len(given)] + courtesy))
+    return links
 
 
 def courtesy_links(text: str, known: Collection[str]) -> list[tuple[str, str]]:
@@ -79,6 +113,7 @@ def courtesy_links(text: str, known: Collection[str]) -> list[tuple[str, str]]:
         links.append((name, courtesy))
         if parts:
             links.append((name, parts[0] + courtesy))
+    links.extend(_given_courtesy_links(text, known))
     # A courtesy name stated for two people (徐晃 and 管辂 are both 公明) goes to neither; the
     # surname forms (徐公明, 管公明) stay, they are distinct.
     claimants: dict[str, set[str]] = {}

@@ -24,8 +24,17 @@ from dataclasses import dataclass, field
 import ahocorasick_rs
 
 from .aliases import UnionFind, containment_links, split_surname
-from .lexicon import ADDRESS_TITLES, KIN_TERMS, NAME_SUFFIXES, TITLES
+from .lexicon import ADDRESS_TITLES, NAME_SUFFIXES, TITLES
 from .scanning import build_automaton
+from .titles import (
+    GIVEN_TITLES,
+    MIN_FORM_USES,
+    ORDINALS,
+    agreeing_in_gender,
+    antecedent_links,
+    gender_clash,
+    generated_forms,
+)
 
 # Clause boundaries for the "together" count. Quotation marks and colons split a speaker from
 # what they say, so "行者道：“老孙去也”" does not count 行者 and 老孙 as two actors.
@@ -173,7 +182,7 @@ def _address_targets(name: str) -> list[tuple[str, str]]:
         head, rest = name[:k], name[k:]
         if rest in ADDRESS_TITLES:
             out.append(("surname", head))
-        if k == 1 and rest in KIN_TERMS:
+        if k == 1 and rest in GIVEN_TITLES and head not in ORDINALS:  # 四丫头 is a rank
             out.append(("given", head))
     return out
 
@@ -200,14 +209,18 @@ def address_links(uf: UnionFind, usage: Usage) -> list[tuple[str, str]]:
             continue  # already under a full name
         for kind, key in _address_targets(name):
             owners = (by_surname if kind == "surname" else by_given).get(key, set()) - {own}
-            # People named together with this form in one clause are someone else.
-            owners = {
-                o for o in owners if usage.together_rate(groups[own], groups[o]) <= TOGETHER_VETO
+            # People named together with this form in one clause are someone else, and so
+            # are people of the other sex.
+            kept = {
+                o
+                for o in owners
+                if usage.together_rate(groups[own], groups[o]) <= TOGETHER_VETO
+                and not gender_clash(name, groups[o])
             }
-            if not owners:
+            if not kept:
                 continue
-            best = max(owners, key=lambda o: mentions[o])
-            rest = sum(mentions[o] for o in owners if o != best)
+            best = max(kept, key=lambda o: mentions[o])
+            rest = sum(mentions[o] for o in kept if o != best)
             if mentions[best] >= DOMINANCE * rest:
                 links.append((name, groups[best][0]))
                 break
@@ -245,6 +258,10 @@ def build_groups(
     for name, given in pending.items():
         if found[given] - found[name] >= 2 and extra_ok(given):
             names.add(given)
+    # Surname + title and given name + kin forms (曹丞相, 琏儿), counted directly.
+    forms = generated_forms(names, freq)
+    found = count_all(chapters, [f for f in forms if f not in names])
+    names.update(f for f, n in found.items() if n >= MIN_FORM_USES)
     usage = measure_usage(chapters, names)
     uf = UnionFind(names)
     for a, b in links:
@@ -257,6 +274,15 @@ def build_groups(
 
     for a, b in containment_links(counts, tie_break=by_chapters):
         uf.union(a, b)
-    for a, b in address_links(uf, usage):
+    links = address_links(uf, usage)
+    linked = {a for a, _ in links}
+    members: dict[str, list[str]] = {}
+    for g in uf.groups():
+        for m in g:
+            members[m] = g
+    for a, b in antecedent_links(chapters, uf, forms):
+        if a not in linked and usage.together_rate([a], members[b]) <= TOGETHER_VETO:
+            links.append((a, b))
+    for a, b in agreeing_in_gender(uf, links, usage.counts):
         uf.union(a, b)
     return uf.groups(), usage
