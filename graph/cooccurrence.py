@@ -146,6 +146,7 @@ def _quick_score(text: str, names_a: Sequence[str], names_b: Sequence[str]) -> f
     if names_b:
         spans_a, spans_b = _positions(text, names_a), _positions(text, names_b)
         if spans_a and spans_b:
+            # Two names side by side (X之子Y, X令Y, X与Y交战) usually say how they stand.
             gap = min(abs(x[0] - y[0]) for x in spans_a for y in spans_b)
             score += 1.0 if gap <= 20 else 0.0
     return score

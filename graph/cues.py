@@ -16,7 +16,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-_BREAK = "，。！？；：“”‘’「」\n"
+from graph.cue_patterns import ADDRESS, TEMPLATES
+
+_BREAK = "，、。！？；：“”‘’「」\n"
 
 
 def _expand(template: str) -> str:
@@ -24,165 +26,6 @@ def _expand(template: str) -> str:
     template = re.sub(r"~(\d+)", lambda m: f"[^{_BREAK}]{{0,{m[1]}}}", template)
     return re.sub(r"≈(\d+)", lambda m: f"[^。！？\n]{{0,{m[1]}}}", template)
 
-
-_HIT = "打(?!发|听|扮|点|量|算|开|从|紧|谅|坐|盹|水|趣|架子)"
-# (template, type code, who is senior: "X", "Y" or None, weight). {X} and {Y} are the two people.
-TEMPLATES: tuple[tuple[str, str, str | None, float], ...] = (
-    # 师徒
-    ("{X}~8收{Y}~2为(?:徒|弟子)", "master", "X", 3),
-    ("{Y}~6拜{X}为师", "master", "X", 3),
-    ("{X}~3(?:的|之)?(?:大|二|三|小)?(?:徒弟|徒儿|弟子|门徒|高徒|爱徒)~2{Y}", "master", "X", 3),
-    ("{X}~8收(?:他|她)~2为(?:徒|弟子)", "master", "X", 2.5),
-    ("{Y}~8拜(?:他|她)为师", "master", "X", 2.5),
-    ("{Y}(?:的|之)?(?:师父|师傅|恩师|师尊|老师)~2{X}", "master", "X", 3),
-    ("{Y}(?:是|乃)~4{X}(?:的|之)~3(?:徒弟|弟子|门徒)", "master", "X", 3),
-    ("{X}~3(?:传授|传了|教他|教她|授以|指点)~2{Y}", "master", "X", 1.5),
-    ("{X}~2教{Y}~4(?:诗|书|武艺|本事|剑|法)", "master", "X", 2),
-    # 同门
-    ("{X}(?:的|之)?(?:师兄|师弟|师姐|师妹|同门)~1{Y}", "fellow", None, 2),
-    # 亲属 (X is the elder)
-    ("{X}(?:之|的)(?:子|女|弟|妹|孙|侄|甥)~2{Y}", "kin", "X", 3),
-    (
-        "{X}(?:的|之)?(?:长子|次子|三子|幼子|儿子|长女|次女|女儿|孙子|孙女|侄儿|侄子|侄女|外甥|外孙|"
-        "弟弟|妹妹|妹子|犬子|爱女|小女|小儿)~2{Y}",
-        "kin",
-        "X",
-        3,
-    ),
-    (
-        "{Y}(?:的|之)?(?:父亲|母亲|爹爹|祖母|祖父|叔叔|叔父|伯父|舅舅|哥哥|姐姐|兄长|之父|之母|之兄)~2{X}",
-        "kin",
-        "X",
-        3,
-    ),
-    ("{Y}(?:是|乃|系)~3{X}(?:的|之)~2(?:子|女|孙|侄|甥|弟|妹)", "kin", "X", 3),
-    ("{X}(?:是|乃|系)~3{Y}(?:的|之)~3(?:父|母|兄|姐|叔|舅|伯|姑|姨)", "kin", "X", 3),
-    ("{X}、?{Y}(?:父子|母子|母女|父女|叔侄|祖孙|姑侄|舅甥)", "kin", "X", 2.5),
-    ("{X}、?{Y}(?:兄弟|兄妹|姐妹|姊妹|姐弟|弟兄)", "sibling", "X", 2),
-    # 夫妻恋人
-    (
-        "{X}~2(?:的|之)?(?:妻子|之妻|其妻|夫人|老婆|媳妇|丈夫|夫君|小妾|爱妾|侍妾|姬妾|浑家|娘子|未婚妻|未婚夫)"
-        "~1{Y}",
-        "lovers",
-        None,
-        3,
-    ),
-    ("{Y}(?:是|乃|为)~3{X}(?:的|之)~2(?:妻|妾|夫人|丈夫|媳妇|房里人)", "lovers", None, 3),
-    ("{X}~6(?:娶|纳|迎娶|聘|收用|偷娶)(?:了)?~4{Y}", "lovers", None, 3),
-    ("{Y}~4(?:嫁给|嫁与|嫁了|许配|许与|许给|配与|配给)~3{X}", "lovers", None, 3),
-    (
-        "{X}(?:与|和|同){Y}~6(?:成亲|成婚|完婚|拜堂|定亲|结亲|圆房|相爱|相恋|恩爱|私奔|有情)",
-        "lovers",
-        None,
-        3,
-    ),
-    ("{X}、?{Y}(?:夫妻|夫妇|两口子)", "lovers", None, 3),
-    ("{X}~4(?:爱慕|倾心|钟情|思念|想念)~3{Y}", "lovers", None, 1.5),
-    # 结义
-    (
-        "{X}≈20{Y}≈12(?:结义|结拜|结为兄弟|结为昆仲|结为弟兄|拜为兄弟|八拜之交|结为金兰|义结)",
-        "sworn",
-        None,
-        3,
-    ),
-    ("{X}(?:的|之)?(?:义兄|义弟|结义兄弟|结拜兄弟|把兄弟)~2{Y}", "sworn", None, 3),
-    # 盟友
-    (
-        "{X}(?:与|和|同|共){Y}~4(?:联手|并肩|结盟|交好|相好|合兵|会合|联合|同心|合力|协力|结伴)",
-        "ally",
-        None,
-        2,
-    ),
-    ("{X}(?:与|和|同|共){Y}~6(?:同行|一同|一起|同去|商议|计议)", "ally", None, 1),
-    ("{X}≈12(?:是|乃)(?:我|他|她)~8(?:朋友|好友|知己|故交|至交)", "ally", None, 1.5),
-    (
-        "{X}~4(?:救了|搭救|相救|援救|救出|救得|来救|相助|援助|帮助|帮着|保护)~4{Y}",
-        "ally",
-        None,
-        1.5,
-    ),
-    ("{X}(?:的|之)?(?:好友|朋友|故友|故人|知己|挚友|至交|老友|相知)~2{Y}", "ally", None, 3),
-    (
-        "{X}(?:与|和){Y}~4(?:是|为|乃)?~2(?:好友|朋友|知己|故交|至交|旧交|世交|相好)",
-        "ally",
-        None,
-        3,
-    ),
-    # 主仆 (X is the lord / master)
-    (
-        "{X}(?:的|之)?(?:手下|部下|麾下|帐下|属下|部将|家将|大将|爱将|谋士|臣子|丫鬟|丫头|小厮|家人|奴才|"
-        "仆人|家丁|侍女|心腹)~2{Y}",
-        "lord",
-        "X",
-        3,
-    ),
-    (
-        "{Y}(?:是|乃|为)~8{X}(?:的|之)~2(?:手下|部下|部将|大将|谋士|臣|丫鬟|丫头|小厮|奴才|仆人|心腹)",
-        "lord",
-        "X",
-        3,
-    ),
-    ("{X}~2(?:令|命|遣|差|派|唤|吩咐|打发|传)~1{Y}", "lord", "X", 1.5),
-    ("{Y}~4(?:奉|遵|领|受)~2{X}~3(?:之命|命|将令|令|旨|差遣)", "lord", "X", 3),
-    (
-        "{Y}~4(?:参见|拜见|叩见|朝见|谒见|进谏|谏|禀|启奏|奏|回禀|回复|请安|叩谢|拜谢)~2{X}",
-        "lord",
-        "X",
-        2,
-    ),
-    ("{X}~2(?:封|拜|任|授)~1{Y}(?:为|作)(?!师)", "lord", "X", 3),
-    ("{Y}~6(?:投奔|来投|投降|归顺|归降|归附|依附)~2{X}", "lord", "X", 2.5),
-    ("{Y}~4(?:服侍|伏侍|伺候|侍奉|侍候|跟随|追随|效忠|辅佐)~2{X}", "lord", "X", 2.5),
-    ("{X}(?:屋里|房里|房中|身边|跟前)(?:的)?~2{Y}", "lord", "X", 1.5),
-    # 敌对
-    (
-        f"{{X}}~4(?:战|斩|杀|擒|捉|攻|{_HIT}|骂|刺|射|追|害|伐|讨|破|围|困|砍|劈|偷袭|拿住|捉住|擒住|"
-        "迎敌|抵敌|拦住)~3{Y}",
-        "enemy",
-        None,
-        1.5,
-    ),
-    ("{Y}~4中了{X}的(?:毒|计|埋伏|暗算|圈套)", "enemy", None, 2.5),
-    (
-        "{X}(?:与|和|同|共|战){Y}~10(?<!并肩|联手|一起|一同|协力|合力)"
-        "(?:交战|大战|交锋|厮杀|交手|斗(?!嘴)|对敌|为敌|反目|翻脸|对阵|相持|动手|拼杀|恶斗|争斗)",
-        "enemy",
-        None,
-        2.5,
-    ),
-    ("{X}(?:的|之)?(?:仇人|仇敌|死敌|对头|敌人|宿敌)~2{Y}", "enemy", None, 3),
-    ("{X}~6(?:恨|仇|陷害|算计|暗算|谋害|毒死|逼死|咒|背叛|出卖|反目)~4{Y}", "enemy", None, 2),
-    ("{Y}~3(?:被|遭)~1{X}~6(?:杀|斩|擒|捉|打|拿|害|骂|射|败|困|捆|吊|收|降|伏)", "enemy", None, 2),
-    ("{X}~3(?:降伏|降服|收伏|收服|降了|打死|杀了|斩了|擒了)~2{Y}", "enemy", None, 2.5),
-)
-
-# Words said in a quote, by type: (words, who says them). "junior": the junior addresses the
-# senior ("师父", "主公", and self-names like "臣", "奴婢"); "senior": the other way ("徒儿");
-# None: either way.
-ADDRESS: tuple[tuple[str, str, str | None, float], ...] = (
-    ("师父|师傅|恩师|师尊|老师", "master", "junior", 2),
-    ("徒儿|徒弟|贤徒", "master", "senior", 2),
-    ("师兄|师弟|师姐|师妹", "fellow", None, 1.5),
-    (
-        "父亲|爹爹|母亲|父王|母后|父皇|祖母|老祖宗|伯父|叔父|舅舅|姑妈|姨妈|爹|娘",
-        "kin",
-        "junior",
-        2,
-    ),
-    ("我儿|吾儿|儿啊|孩儿", "kin", "senior", 1.5),
-    ("兄长|哥哥|大哥|贤兄|仁兄|姐姐", "sibling_address", "junior", 1),
-    ("贤弟|二弟|三弟|兄弟|妹妹|贤妹", "sibling_address", "senior", 1),
-    ("主公|陛下|主上|明公|万岁|吾主|主人|大王|二爷|奶奶|姑娘", "lord", "junior", 2),
-    ("臣|奴婢|奴才|小的", "lord", "junior", 1),
-    ("夫君|相公|娘子|贤妻|官人|夫人|卿卿", "lovers", None, 1.5),
-    (
-        "泼猴|妖猴|泼怪|泼妖|妖孽|哪里走|妖怪|妖精|妖魔|泼魔|孽畜|孽障|逆贼|老贼|反贼|狗贼|贼子|匹夫|鼠辈|竖子|这厮|受死|拿命来|休走|"
-        "看棍|看刀|看枪|吃我|饶你|纳命|找死|报仇|偿命|血债|算账",
-        "enemy",
-        None,
-        1.5,
-    ),
-)
 
 # Plain words near the names (weak; only 2+ characters: single ones are everywhere). Role
 # nouns (师父, 丫鬟, 主公) are left to the constructions and addresses: as plain words they
@@ -273,10 +116,34 @@ _TEMPLATES = _compile_templates()
 _MARKS = {"a": re.compile(MARK_A), "b": re.compile(MARK_B)}
 
 
+# Classical narration names a person by the given name alone once the full name is known
+# (操曰, 权大怒, 云领命): a single character counts only where it opens a clause and a verb follows.
+_CLAUSE_OPEN = "(?:(?<=[。，！？；：”\n])|^)"
+_AFTER_ABBREVIATION = (
+    "(?=曰|大怒|大喜|大惊|叱|问|谓|笑|乃|便|令|命|遣|差|视|见|闻|听|怒|喜|急|自|亦|又|遂|即|引|领|"
+    "率|拜|告|答|谢|奏|泣|叹|教|使|唤|欲|方|纵|挺|回|入|出|随|跪|拍|拔|举)"
+)
+
+
+def _abbreviations(names, taken: set[str]) -> set[str]:
+    """Given names of two-character full names (曹操 → 操) that no one else in the pair uses."""
+    return {
+        name[1] for name in names if len(name) == 2 and name[0] in SURNAMES and name[1] not in taken
+    }
+
+
 @lru_cache(maxsize=1024)
 def _name_finder(names_a: tuple[str, ...], names_b: tuple[str, ...]):
     owner = {name: MARK_B for name in names_b} | {name: MARK_A for name in names_a}
-    return re.compile(names_pattern(owner)), owner
+    full = names_pattern(owner)
+    short_a = _abbreviations(names_a, set("".join(names_b)))
+    short_b = _abbreviations(names_b, set("".join(names_a)))
+    short = {c: MARK_A for c in short_a - short_b} | {c: MARK_B for c in short_b - short_a}
+    if short:
+        owner |= short
+        chars = "".join(sorted(short))
+        full = f"{full}|{_CLAUSE_OPEN}[{chars}]{_AFTER_ABBREVIATION}"
+    return re.compile(full), owner
 
 
 def mark_names(text: str, names_a, names_b) -> str:

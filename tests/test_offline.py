@@ -44,6 +44,8 @@ CASES = {
     "好友": ("沈青锋", "杜云起", "沈青锋笑道：“这位是我的好友杜云起。”", "ally", None),
     "交手": ("沈青锋", "杜云起", "沈青锋与杜云起在石桥上交手，剑光闪动。", "enemy", None),
     "骂": ("行者", "妖精", "行者见了妖精，喝道：“泼怪！哪里走！”举棒就打。", "enemy", None),
+    "操令Y": (["曹操"], "许褚", "曹操出马视之，暗暗称奇，便令许褚出马。", "lord", "A"),
+    "使弟Y": (["孙策"], "孙权", "孙策下江东，安民恤众，使弟孙权与周泰守宣城。", "kin", "A"),
     "nothing": ("沈青锋", "杜云起", "沈青锋和杜云起坐在窗边，看着街上的行人。", "cooccur", None),
 }
 
@@ -110,3 +112,20 @@ def test_the_sample_novel_turns_from_allies_to_enemies_offline():
     phases = replies.parse_reply(prompts.EVOLUTION, offline.answer(body))["phases"]
     assert [p["type"] for p in phases] == ["ally", "enemy"]
     assert phases[0]["to"] < 10 <= phases[1]["from"]
+
+
+def test_a_given_name_alone_opens_a_clause_in_classical_narration():
+    text = "许褚大叫而入。操曰：“仲康何来？”褚曰：“主公勿忧，褚在此。”"
+    assert ask(["曹操"], ["许褚"], text)["type"] == "lord"
+
+
+def test_an_older_generation_title_in_a_name_makes_that_one_the_elder():
+    text = "贾母见了宝玉，一把搂入怀中，叫道：“我的心肝儿！”"
+    result = ask(["贾宝玉", "宝玉"], ["贾母"], text)
+    assert result["type"] == "kin"
+    assert result["direction"] == "b->a"
+
+
+def test_a_cue_word_inside_a_name_says_nothing():
+    text = "贾母、王夫人、邢夫人并薛姨妈都在屋里坐着说话。"
+    assert ask(["王夫人"], ["薛姨妈"], text)["type"] != "lovers"

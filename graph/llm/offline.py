@@ -13,7 +13,7 @@ from collections import Counter
 from graph import cues, prompts, taxonomy
 from graph.prompts import RequestFacts, Snippet
 
-STRONG_SNIPPET = 2.5  # a phase of a single snippet needs a construction, not a stray word
+STRONG_SNIPPET = 1.0  # a phase of a single snippet needs a construction, not a stray word
 FEMALE_MARKERS = (
     "她",
     "姑娘",
@@ -84,7 +84,9 @@ def answer(body: dict) -> str:
 
 # Specific relations outrank the generic ones when the evidence is equal.
 PRIORITY = ("sworn", "master", "lovers", "kin", "fellow", "lord", "enemy", "ally")
-MIN_SCORE = 1.0
+MIN_SCORE = 0.5
+SNIPPET_CAP = 2.0
+ELDER_TITLES = "(?:母|夫人|太太|姨妈|姨娘|老爷|父|翁|天王|老君|老母)$"
 
 
 def _names_pattern(names: list[str]) -> str:
@@ -107,8 +109,9 @@ def focus(
 def snippet_signals(text: str, names_a: list[str], names_b: list[str]) -> list[cues.Signal]:
     """Constructions and addresses in the whole snippet, weak cue words near the two names."""
     signals = cues.relation_signals(text, names_a, names_b)
-    near = focus(text, names_a, names_b)
-    anchors = [m.start() for m in re.finditer(_names_pattern(names_a + names_b), near)]
+    # Cue words inside a name (王夫人, 薛姨妈) say nothing: the names are masked first.
+    near = cues.mark_names(focus(text, names_a, names_b), names_a, names_b)
+    anchors = [i for i, ch in enumerate(near) if ch in (cues.MARK_A, cues.MARK_B)]
     return signals + cues.near_signals(near, anchors)
 
 
@@ -157,6 +160,12 @@ def senior_votes(code: str, facts: RequestFacts, signals: list[cues.Signal]) -> 
     votes = sum(
         s.weight * (1 if s.senior == "a" else -1) for s in signals if s.code == code and s.senior
     )
+    if code == "kin":  # a title of the older generation in one name only (贾母, 王夫人, 李天王)
+        elder_a, elder_b = (
+            any(re.search(ELDER_TITLES, n) for n in names)
+            for names in (facts.names_a, facts.names_b)
+        )
+        votes += 3 * (elder_a - elder_b)
     if votes:
         return votes
     a, b = _names_pattern(facts.names_a), _names_pattern(facts.names_b)
@@ -177,15 +186,19 @@ def relation_reply(facts: RequestFacts) -> dict:
     kin_like = cues.same_surname(facts.names_a, facts.names_b)
     signals: list[cues.Signal] = []
     best_snippet, best_score = "", 0.0
+    scores: Counter = Counter()
     for snippet in facts.snippets:
         found = _resolve(snippet_signals(snippet.text, facts.names_a, facts.names_b), kin_like)
         signals.extend(found)
+        # Each snippet votes with a capped weight: one busy scene (a battle full of 杀, a
+        # chat full of 姐姐) must not outvote the rest.
+        for code, value in type_scores(found).items():
+            scores[code] += min(value, SNIPPET_CAP)
         strength = sum(s.weight for s in found)
         if strength > best_score:
             best_snippet, best_score = snippet.text, strength
-    scores = type_scores(signals)
     if kin_like:
-        scores["kin"] += 0.8  # one surname: a weak prior for family
+        scores["kin"] += 1.0  # one surname: a weak prior for family
     code, score = best_type(scores)
     direction = "none"
     if code in taxonomy.DIRECTED:
