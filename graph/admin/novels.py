@@ -1,0 +1,81 @@
+"""Admin for novels and their chapters."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.db.models.functions import Length
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from graph.admin.common import (
+    SETTLED,
+    UNANSWERED,
+    ErrorFilter,
+    column,
+    count_of,
+    has_error,
+    read_only,
+)
+from graph.models import (
+    Chapter,
+    Character,
+    LLMTask,
+    Novel,
+    Relation,
+)
+
+
+@admin.register(Novel)
+class NovelAdmin(admin.ModelAdmin):
+    list_display = ["title", "stage", "mode", column("chapters_n", "章节数"),
+                    column("characters_n", "人物数"), column("relations_n", "关系数"), "tasks",
+                    column("failures_n", "失败/默认 (failures)"), has_error, "created",
+                    "graph_link"]  # fmt: skip
+    list_filter = ["stage", "mode", ErrorFilter]
+    search_fields = ["title", "sha256", "source_name"]
+    readonly_fields = [*read_only(Novel, "title", "stage", "mode"), "graph_link"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # novels come from upload_novel (the sha256 is the file's)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Novel]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                chapters_n=count_of(Chapter, "novel"),
+                characters_n=count_of(Character, "novel"),
+                relations_n=count_of(Relation, "novel"),
+                tasks_n=count_of(LLMTask, "novel"),
+                settled_n=count_of(LLMTask, "novel", status__in=SETTLED),
+                failures_n=count_of(LLMTask, "novel", status__in=UNANSWERED),
+            )
+        )
+
+    @admin.display(description="任务 已完成/总数 (settled/total)", ordering="tasks_n")
+    def tasks(self, obj: Novel) -> str:
+        return f"{obj.settled_n}/{obj.tasks_n}"
+
+    @admin.display(description="图谱")
+    def graph_link(self, obj: Novel) -> str:
+        return format_html('<a href="{}">查看图谱</a>', reverse("graph:novel_graph", args=[obj.pk]))
+
+
+@admin.register(Chapter)
+class ChapterAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "novel", column("length_n", "字数")]
+    list_display_links = ["number", "title"]
+    list_filter = ["novel"]
+    list_select_related = ["novel"]
+    search_fields = ["title"]
+    readonly_fields = ["text"]
+    fieldsets = [
+        (None, {"fields": ["novel", "number", "title"]}),
+        ("正文 (text)", {"fields": ["text"], "classes": ["collapse"]}),
+    ]  # fmt: skip
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Chapter]:
+        # The list needs the length, not megabytes of text.
+        return super().get_queryset(request).defer("text").annotate(length_n=Length("text"))
