@@ -331,3 +331,29 @@ def test_a_form_of_the_other_sex_or_a_wife_form_is_not_linked():
 def test_a_stated_surname_overrides_a_surname_seen_nearby():
     text = "国太染病，此医乃洛阳人，姓吉，名太，字称平。"
     assert not any(name == "国太" for name, _ in courtesy_links(text, {"国太"}))
+
+
+def test_phrase_like_rejects_action_words_and_verb_objects():
+    from graph.entities.candidates import CandidateStats
+    from graph.entities.junk import phrase_like
+
+    def stats(text, freq=20, slots=5, left=None):
+        st = CandidateStats(text, freq=freq, right_slots=slots)
+        st.left.update(left or {"，": freq})
+        return st
+
+    assert phrase_like(stats("拜毕"))  # an action and its completion
+    assert phrase_like(stats("道声"))
+    assert phrase_like(stats("张开口"))  # 张 + a common verb-object word
+    assert phrase_like(stats("思量", left={"又": 8, "却": 4, "那": 8}))  # after adverbs
+    assert phrase_like(stats("快走", slots=0))  # never a speaker, no surname
+    assert not phrase_like(stats("沈青锋"))
+    assert not phrase_like(stats("刘焉", slots=0))  # a surname: a name used in narration
+
+
+def test_titled_forms_join_bare_names():
+    from graph.entities.titles import titled_forms
+
+    forms = titled_forms(["如来", "刘备", "夫人"], {"如来": 50, "刘备": 50, "夫人": 50})
+    assert "如来佛祖" in forms
+    assert not any(f.startswith(("刘备", "夫人")) for f in forms)

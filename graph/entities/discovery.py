@@ -19,6 +19,7 @@ from .candidates import (
     plausible_shape,
 )
 from .grouping import build_groups
+from .junk import phrase_like
 from .lexicon import (
     ADDRESS_TITLES,
     BAD_START,
@@ -184,7 +185,7 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
         len(s) == 4 and s[0] == s[1] and s[2] == s[3]
     ):
         return False
-    if s in _function_words() or s in KIN_ADDRESS or verb_phrase(s):
+    if s in _function_words() or s in KIN_ADDRESS or verb_phrase(s) or phrase_like(st):
         return False
     # 小丫头, 老和尚, 众小妖: a bare title with a size/age prefix is still a title.
     return not (s[0] in "小老大众诸" and s[1:] in TITLES)

@@ -34,6 +34,7 @@ from .titles import (
     antecedent_links,
     gender_clash,
     generated_forms,
+    titled_forms,
 )
 
 # Clause boundaries for the "together" count. Quotation marks and colons split a speaker from
@@ -43,7 +44,7 @@ _CLAUSE = re.compile(r"[。！？\n；：“”「」『』]")
 # person named just before it in the same sentence.
 _NAMING = re.compile(
     r"(?:江湖(?:上)?(?:的)?(?:人)?(?:都)?(?:人)?(?:称|叫|唤)(?:他|她)?(?:做|作|为)?|"
-    r"人(?:都)?(?:称|唤)(?!赞|呼|道|谢|是|奇|羡|醒|起|颂|快)(?:他|她)?(?:做|作|为)?|都称(?:他|她)(?:做|作|为)?|"
+    r"(?<![令命使教差遣着叫])人(?:都)?(?:称|唤)(?!赞|呼|道|谢|是|奇|羡|醒|起|颂|快)(?:他|她)?(?:做|作|为)?|都称(?:他|她)(?:做|作|为)?|"
     r"绰号|外号|诨号|道号|法号)"
     r"(?:叫做|唤做|叫作|唤作)?[“「]?([\u4e00-\u9fff]{2,4}?)[”」]?(?=[，。！？、；]|$)",
     re.M,
@@ -261,6 +262,9 @@ def build_groups(
     # Surname + title and given name + kin forms (曹丞相, 琏儿), counted directly.
     forms = generated_forms(names, freq)
     found = count_all(chapters, [f for f in forms if f not in names])
+    names.update(f for f, n in found.items() if n >= MIN_FORM_USES)
+    # Bare names with a title added (如来佛祖, 玉皇大帝): the containment rule links them.
+    found = count_all(chapters, [f for f in titled_forms(names, freq) if f not in names])
     names.update(f for f, n in found.items() if n >= MIN_FORM_USES)
     usage = measure_usage(chapters, names)
     uf = UnionFind(names)

@@ -76,6 +76,7 @@ COMMON = _words(
     连夜 星夜 后来 先前 从前 方才 刚才 适才 命人 使人 令人 多官 众官 人报 回报 唤做 叫做 名唤 用手 传旨 传令 喊声 明公 外头 里头 上头 前头 后头 大众 君臣 小神
     亲友 诸侯 群臣 武士 先帝 四人 五人 众将 并无 并没 人皆 索性 倒要 说到 近来 天气 嗳哟 赌气 拿起 站起来 站起 跳起 方可 定要 安能 古人云 锡杖 旌旗 败阵 望空
     礼毕 前来 伏于 勒马 哨马 拨马 摇身一变 五行 马匹 老师 师长 切莫 莫要 莫念 莫非 莫不 莫说 莫道 莫怪 莫管 莫慌 天色 祸事 好歹 挺枪
+    开口 张口 饶命 情愿 思量 哀告 救人 水火 四海 三宫 六院 向东 向西 向南 向北 高声 低声 齐声 厉声
     """
 )
 # fmt: on
@@ -83,7 +84,7 @@ COMMON = _words(
 # Characters that never begin a name: demonstratives, pronouns, prepositions, particles and
 # adverbs. 那长老 is "that elder", so a candidate starting with 那 is a phrase, not a name.
 BAD_START = frozenset(
-    "有个一众两往即尽特做怎甚那这此其该每各某我你他她它咱们的了着是在对与和同把被将叫请问见又也便就都却乃遂亦只不没无且因若但而或就才再还已曾正"
+    "群有个一众两往即尽特做怎甚那这此其该每各某我你他她它咱们的了着是在对与和同把被将叫请问见又也便就都却乃遂亦只不没无且因若但而或就才再还已曾正"
 )
 
 # Characters that never end a name: speech verbs (行者笑 is 行者 + 笑), particles and
@@ -144,4 +145,6 @@ KIN_ADDRESS = _words(
 
 # Surnames that are also common function characters (然后 + 宝玉, 和 + 尚): in front of a known
 # name they are far more often a word ending than a surname.
-FUNCTION_SURNAMES = frozenset("后和于时从向将与把被在为也又有能可都那所以则而但及其回来去上下出入")
+FUNCTION_SURNAMES = frozenset(
+    "方后和于时从向将与把被在为也又有能可都那所以则而但及其回来去上下出入"
+)

@@ -108,6 +108,27 @@ def generated_forms(names: Collection[str], freq: Mapping[str, int]) -> dict[str
     return {f: k for f, k in forms.items() if not _common_word(f)}
 
 
+# Titles that follow a bare name as part of a fuller form of it (如来佛祖, 玉皇大帝, 太宗皇帝).
+NAME_TITLES = _words(
+    "佛祖 菩萨 大帝 皇帝 老君 大仙 真人 真君 天王 元帅 星君 长老 祖师 尊者 法师 禅师 太子 娘娘 公主"
+)
+
+
+def titled_forms(names: Collection[str], freq: Mapping[str, int]) -> list[str]:
+    """Name + title strings (如来佛祖, 太宗皇帝) for bare two-character names: not a surname +
+    given name, not a title themselves, used at least `MIN_BASE_FREQ` times. A dictionary word
+    may be a name here (如来 is tagged a time word): the caller keeps only forms the text uses."""
+    out = []
+    for name in names:
+        if len(name) != 2 or freq.get(name, 0) < MIN_BASE_FREQ or name in TITLES:
+            continue
+        if full_name_parts(name):
+            continue
+        forms = (name + t for t in NAME_TITLES if not name.endswith(t[:1]))
+        out.extend(f for f in forms if not _common_word(f))
+    return out
+
+
 def _keys_of(members: Collection[str]) -> set[tuple[str, str]]:
     """("surname", S) and ("given", G) keys a person's full names can be addressed by."""
     keys = set()
