@@ -14,7 +14,8 @@ def main() -> None:
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as exc:
         # A malformed .env value: one line naming the variable, not a traceback.
-        sys.stderr.write(f"配置错误 (configuration error): {exc}\n")
+        message = " ".join(str(exc).split())
+        sys.stderr.write(f"配置错误 (configuration error): {message}\n")
         sys.exit(2)
 
 

@@ -281,21 +281,31 @@ def advance(job: BatchJob, client: ZhipuClient, report) -> None:
         _recover_submitting(job, client)
     if job.status == BatchJob.Status.SUBMITTED:
         info = client.retrieve_batch(job.remote_id)
-        job.remote_status, job.total, job.completed, job.failed = (
-            info.status,
-            info.total,
-            info.completed,
-            info.failed,
-        )
-        job.output_file_id, job.error_file_id = info.output_file_id or "", info.error_file_id or ""
-        job.last_polled = timezone.now()
+        now = timezone.now()
+        fields = {
+            "remote_status": info.status,
+            "total": info.total,
+            "completed": info.completed,
+            "failed": info.failed,
+            "output_file_id": info.output_file_id or "",
+            "error_file_id": info.error_file_id or "",
+            "last_polled": now,
+        }
         if info.status in TERMINAL_STATUSES:
-            job.status = BatchJob.Status.COLLECTING
-            job.completed_at = job.last_polled
             # Expired and cancelled batches carry no errors.data: keep at least their status.
             reason = "; ".join(info.errors) or f"远程批处理状态为 {info.status}"
-            job.last_error = reason[:2000] if info.status != "completed" else ""
-        job.save()
+            fields |= {
+                "status": BatchJob.Status.COLLECTING,
+                "completed_at": now,
+                "last_error": reason[:2000] if info.status != "completed" else "",
+            }
+        # Conditional: a poller whose claim ran out must not overwrite what its successor wrote.
+        if not BatchJob.objects.filter(pk=job.pk, status=BatchJob.Status.SUBMITTED).update(
+            **fields
+        ):
+            return
+        for name, value in fields.items():
+            setattr(job, name, value)
         report(progress_line(job))
     if job.status == BatchJob.Status.COLLECTING:
         _download(job, client)
@@ -402,7 +412,14 @@ def sweep(client: ZhipuClient, report) -> None:
         .distinct()
     )
     for novel in waiting:
-        followup(novel, client, report)
+        try:
+            followup(novel, client, report)
+        except ZhipuError as exc:
+            if exc.out_of_balance:
+                raise
+            # One novel's trouble (say, a refused upload) must not hold up the others.
+            Novel.objects.filter(pk=novel.pk).update(last_error=exc.message[:2000])
+            report(f"《{novel.title}》重新提交失败，下一轮再试：{exc.message}")
 
 
 def poll_once(client: ZhipuClient, report=print) -> int:

@@ -21,6 +21,17 @@ def _read(cast, name: str, default):
         ) from None
 
 
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def _bool(name: str, default: bool) -> bool:
+    """A strict boolean: django-environ reads any unknown word as False, which hides typos."""
+    value = _read(env.str, name, str(default)).strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"环境变量 {name} 必须是 true 或 false (must be true or false)")
+    return value in _TRUE
+
+
 def _positive(name: str, default: int) -> int:
     value = _read(env.int, name, default)
     if value < 1:
@@ -29,7 +40,7 @@ def _positive(name: str, default: int) -> int:
 
 
 SECRET_KEY = _read(env.str, "SECRET_KEY", "novelgraph-local-development-key-change-me")
-DEBUG = _read(env.bool, "DEBUG", False)
+DEBUG = _bool("DEBUG", False)
 ALLOWED_HOSTS = _read(env.list, "ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
@@ -76,6 +87,11 @@ except (ValueError, ImproperlyConfigured) as exc:
     raise ImproperlyConfigured(
         f"环境变量 DATABASE_URL 的值无效 (invalid value for DATABASE_URL): {exc}"
     ) from None
+if not DATABASES["default"]["ENGINE"].startswith("django.db.backends."):
+    raise ImproperlyConfigured(
+        "环境变量 DATABASE_URL 的数据库类型不受支持 (unsupported database in DATABASE_URL): "
+        "请使用 sqlite:/// 或 postgres://"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Pollers and the uploader may write at the same time: wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -108,7 +124,7 @@ LOGGING = {
 ZHIPUAI_API_KEY = _read(env.str, "ZHIPUAI_API_KEY", "")
 ZHIPUAI_BASE_URL = _read(env.str, "ZHIPUAI_BASE_URL", "https://open.bigmodel.cn/api/paas/v4")
 ZHIPUAI_TIMEOUT = _read(env.float, "ZHIPUAI_TIMEOUT", 60.0)
-USE_BATCH_API_FOR_GRAPH = _read(env.bool, "USE_BATCH_API_FOR_GRAPH", True)
+USE_BATCH_API_FOR_GRAPH = _bool("USE_BATCH_API_FOR_GRAPH", True)
 LLM_MODEL = _read(env.str, "LLM_MODEL", "glm-4-flash")
 LLM_MAX_ATTEMPTS = _positive("LLM_MAX_ATTEMPTS", 3)
 LLM_MAX_TOKENS = _positive("LLM_MAX_TOKENS", 512)

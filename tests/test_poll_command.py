@@ -241,3 +241,37 @@ def test_novel_status_names_an_unknown_novel_with_exit_code_2():
     with pytest.raises(CommandError) as caught:
         call_command("novel_status", "没有这本书", stdout=io.StringIO())
     assert caught.value.returncode == 2
+
+
+@pytest.mark.django_db
+def test_the_daemon_outlives_an_api_error_and_stops_on_request(emu, monkeypatch):
+    from graph.management.commands import poll_batches
+
+    calls = []
+
+    def flaky_poll(self, client):
+        calls.append(1)
+        if len(calls) == 1:
+            raise CommandError("智谱 API 出错：boom")
+        self._stop = True
+        return 0
+
+    monkeypatch.setattr(poll_batches.Command, "poll_once", flaky_poll)
+    err = io.StringIO()
+    call_command("poll_batches", "--loop", "--interval", "1", stdout=io.StringIO(), stderr=err)
+    assert len(calls) == 2
+    assert "boom" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_single_run_exits_non_zero_on_an_api_error(emu, monkeypatch):
+    from graph import batches
+
+    def broken(client, report):
+        from graph.llm.zhipu import ZhipuError
+
+        raise ZhipuError("server unreachable", status=None)
+
+    monkeypatch.setattr(batches, "poll_once", broken)
+    with pytest.raises(CommandError, match="server unreachable"):
+        call_command("poll_batches", stdout=io.StringIO())

@@ -31,7 +31,14 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, self._request_stop)
             signal.signal(signal.SIGINT, self._request_stop)
         while True:
-            handled = self.poll_once(client)
+            try:
+                handled = self.poll_once(client)
+            except CommandError as exc:
+                if not options["loop"]:
+                    raise
+                # A daemon outlives a bad minute (or an empty balance): say so, try next round.
+                self.stderr.write(str(exc))
+                handled = 0
             if not options["loop"] or self._stop:
                 return f"本轮处理了 {handled} 个批处理任务"
             # Sleep in 1 s steps so SIGTERM is honoured promptly.
