@@ -357,3 +357,26 @@ def test_titled_forms_join_bare_names():
     forms = titled_forms(["如来", "刘备", "夫人"], {"如来": 50, "刘备": 50, "夫人": 50})
     assert "如来佛祖" in forms
     assert not any(f.startswith(("刘备", "夫人")) for f in forms)
+
+
+def test_a_bare_title_goes_to_the_one_person_who_holds_it_in_scene():
+    from graph.entities.bare_titles import bare_title_links
+
+    filler = "天色已晚，众军各自歇息。" * 30
+    held = "刘皇叔引兵至此。刘备大喜，皇叔曰：可也。" + filler
+    other = "夫人入内。" + filler
+    chapters = _novel([[held] * 6 + [other] * 6])
+    links = bare_title_links(chapters, _uf(["刘备", "刘皇叔"], ["曹操"]), titles=["皇叔"])
+    assert links == [("皇叔", "刘备")]
+    # A title whose only compound belongs to someone absent from its other scenes stays.
+    chapters = _novel([[other] * 12 + ["王夫人曰：可。" + filler] * 6])
+    assert bare_title_links(chapters, _uf(["王夫人"], ["曹操"]), titles=["夫人"]) == []
+
+
+def test_an_initial_kin_form_goes_to_the_carrier_of_its_sex_not_its_speaker():
+    from graph.entities.initials import initial_form_links
+
+    scene = ["宝玉来了，宝二爷笑了。", "宝玉笑道：“宝姐姐来了。”宝钗进来，宝姐姐坐下。"]
+    chapters = _novel([scene * 8])
+    uf = _uf(["贾宝玉", "宝玉"], ["宝钗"], ["宝二爷"], ["宝姐姐"])
+    assert sorted(initial_form_links(chapters, uf)) == [("宝二爷", "贾宝玉"), ("宝姐姐", "宝钗")]

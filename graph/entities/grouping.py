@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import ahocorasick_rs
 
 from .aliases import UnionFind, containment_links, split_surname
+from .bare_titles import bare_title_links
+from .initials import initial_form_links
 from .lexicon import ADDRESS_TITLES, NAME_SUFFIXES, TITLES
 from .scanning import build_automaton
 from .titles import (
@@ -287,6 +289,13 @@ def build_groups(
     for a, b in antecedent_links(chapters, uf, forms):
         if a not in linked and usage.together_rate([a], members[b]) <= TOGETHER_VETO:
             links.append((a, b))
+    linked = {a for a, _ in links}
+    for a, b in initial_form_links(chapters, uf):
+        if a not in linked and usage.together_rate([a], members[b]) <= TOGETHER_VETO:
+            links.append((a, b))
     for a, b in agreeing_in_gender(uf, links, usage.counts):
         uf.union(a, b)
+    for title, holder in bare_title_links(chapters, uf):
+        uf.parent.setdefault(title, title)
+        uf.union(holder, title)
     return uf.groups(), usage

@@ -1,0 +1,126 @@
+"""Kin forms built on the first character of a two-character given name (宝二爷, 宝姐姐).
+
+Several people may share that character (宝玉, 宝钗, 宝琴), so such a form is credited, use by
+use, to the nearest earlier person who carries the character, skipping the speaker of the
+quotation the form stands in (people do not call themselves 宝姐姐). A carrier who speaks the
+form `SPEAKER_VETO` times, and often compared with how often it is the nearest name before the
+form, is never its referent. Forms are linked greedily, clearest majority
+first, and each link fixes the carrier's sex: once 宝二爷 and 宝叔 are 宝玉's, the female forms
+(宝姐姐, 宝姑娘) are re-counted among the carriers not known to be male.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from .aliases import UnionFind
+from .lexicon import TITLES
+from .scanning import build_automaton
+from .titles import GIVEN_TITLES, ORDINALS, full_name_parts, gender, group_gender
+
+WINDOW = 300
+SPEAKER_GAP = 10  # characters between a speaker's name and the opening quotation mark
+SPEAKER_VETO = 3
+SPEAKER_SHARE = 0.25  # of the uses that the carrier is the nearest name before
+MIN_VOTES = 5
+MAJORITY = 0.75
+
+
+def _initial(group: Sequence[str]) -> str:
+    """The first character of the person's two-character given name, or ""."""
+    for m in group:
+        parts = full_name_parts(m)
+        if parts and len(parts[1]) == 2:
+            return parts[1][0]
+    for m in group:
+        if len(m) == 2 and m not in TITLES and m[1:] not in GIVEN_TITLES and not full_name_parts(m):
+            return m[0]
+    return ""
+
+
+def initial_form_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tuple[str, str]]:
+    """(form, member of its person) for kin forms on a given name's first character."""
+    groups = uf.groups()
+    initials = [_initial(g) for g in groups]
+    carriers: dict[str, list[int]] = {}
+    for i, c in enumerate(initials):
+        if c:
+            carriers.setdefault(c, []).append(i)
+    forms: dict[str, int] = {}  # form -> its own group
+    for i, g in enumerate(groups):
+        if initials[i] or any(full_name_parts(m) for m in g):
+            continue
+        for m in g:
+            if m[0] in carriers and m[0] not in ORDINALS and m[1:] in GIVEN_TITLES and gender(m):
+                forms[m] = i
+    if not forms:
+        return []
+    names: dict[object, list[str]] = {}
+    for c in {f[0] for f in forms}:
+        for i in carriers[c]:
+            names[i] = list(groups[i])
+    names.update({("form", f): [f] for f in forms})
+    automaton, keys = build_automaton(names)
+    uses: dict[str, list[list[int]]] = {f: [] for f in forms}  # per use, carriers nearest first
+    spoke: dict[str, Counter] = {f: Counter() for f in forms}
+    for _number, body in chapters:
+        history: list[tuple[int, int, int]] = []  # (start, end, group)
+        for idx, start, end in automaton.find_matches_as_indexes(body):
+            key = keys[idx]
+            if isinstance(key, int):
+                history.append((start, end, key))
+                continue
+            if not isinstance(key, tuple):
+                continue
+            form = key[1]
+            quote = body.rfind("“", 0, start)
+            speaker = -1
+            if quote > body.rfind("”", 0, start):
+                for s, e, g in reversed(history):
+                    if s < quote and quote - e <= SPEAKER_GAP:
+                        speaker = g
+                        spoke[form][g] += 1
+                        break
+                    if s < quote - SPEAKER_GAP:
+                        break
+            near: list[int] = []
+            for s, _e, g in reversed(history):
+                if start - s > WINDOW:
+                    break
+                if g != speaker and g not in near and initials[g] == form[0]:
+                    near.append(g)
+            uses[form].append(near)
+    sex = {i: group_gender(g) for i, g in enumerate(groups)}
+    links = []
+    pending = set(forms)
+    while pending:
+        best: tuple[float, str, int] | None = None
+        for f in sorted(pending):
+            g_f = gender(f)
+            first = Counter(near[0] for near in uses[f] if near)
+            vetoed = {
+                g
+                for g, n in spoke[f].items()
+                if n >= SPEAKER_VETO and n >= SPEAKER_SHARE * first[g]
+            }
+            votes: Counter = Counter()
+            for near in uses[f]:
+                for g in near:
+                    if g not in vetoed and sex[g] in ("", g_f):
+                        votes[g] += 1
+                        break
+            total = sum(votes.values())
+            if not total:
+                continue
+            g, n = votes.most_common(1)[0]
+            share = n / total
+            if n >= MIN_VOTES and share >= MAJORITY and (best is None or share > best[0]):
+                best = (share, f, g)
+        if best is None:
+            break
+        _share, f, g = best
+        pending.discard(f)
+        links.append((f, groups[g][0]))
+        sex[g] = sex[g] or gender(f)
+    return links
