@@ -232,10 +232,10 @@ class ZhipuEmulator:
 
     # -- lifecycle ---------------------------------------------------------------
 
-    def start(self) -> ZhipuEmulator:
-        """Listen on an ephemeral port of 127.0.0.1 in a daemon thread."""
+    def start(self, port: int = 0) -> ZhipuEmulator:
+        """Listen on 127.0.0.1 (an ephemeral port unless one is given) in a daemon thread."""
         handler = type("Handler", (_Handler,), {"emulator": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
         self._stopping.clear()
         self._thread = threading.Thread(
@@ -689,3 +689,36 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up (e.g. its timeout)
+
+
+def main() -> None:
+    """Run the emulator by hand, to try batch and realtime mode without a key or a network:
+
+    .venv/bin/python -m tests.emulator --port 18765
+    """
+    import argparse
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from graph.llm import offline
+
+    parser = argparse.ArgumentParser(description="本地智谱 API 模拟器 (local Zhipu API emulator)")
+    parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--batch-steps", type=int, default=1, help="每个批处理要轮询几次才完成")
+    args = parser.parse_args()
+    emulator = ZhipuEmulator(model=offline.answer)
+    emulator.faults.batch_steps = args.batch_steps
+    emulator.start(args.port)
+    print(
+        f"智谱 API 模拟器已启动 (emulator running)：ZHIPUAI_BASE_URL={emulator.base_url}",
+        flush=True,
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()
