@@ -380,3 +380,35 @@ def test_an_initial_kin_form_goes_to_the_carrier_of_its_sex_not_its_speaker():
     chapters = _novel([scene * 8])
     uf = _uf(["贾宝玉", "宝玉"], ["宝钗"], ["宝二爷"], ["宝姐姐"])
     assert sorted(initial_form_links(chapters, uf)) == [("宝二爷", "贾宝玉"), ("宝姐姐", "宝钗")]
+
+
+def test_initial_forms_are_generated_and_the_addressee_is_not_the_speaker():
+    from graph.entities.initials import initial_form_links, initial_forms
+
+    forms = initial_forms(["宝钗", "宝玉", "刘备"], {"宝钗": 50, "宝玉": 50, "刘备": 50})
+    assert {"宝姐姐", "宝叔"} <= set(forms)
+    assert not any(f.startswith("刘") for f in forms)
+    scene = ["宝玉来了。", "秦氏嘱宝玉道：“宝叔请坐。”"]
+    uf = _uf(["贾宝玉", "宝玉"], ["宝叔"])
+    assert initial_form_links(_novel([scene * 8]), uf) == [("宝叔", "贾宝玉")]
+
+
+def test_kin_forms_on_the_last_given_character_join_the_one_full_name():
+    from graph.entities.initials import tail_form_links
+
+    uf = _uf(["王熙凤", "熙凤"], ["凤姐", "凤丫头"], ["兴儿"], ["程日兴"])
+    assert tail_form_links(uf) == [("凤姐", "王熙凤")]
+    # A second full name with that character leaves the forms alone.
+    uf = _uf(["王熙凤"], ["李玉凤"], ["凤姐", "凤丫头"])
+    assert tail_form_links(uf) == []
+
+
+def test_core_forms_and_infix_variants():
+    from graph.entities.titles import core_forms
+    from graph.entities.variants import infix_variants
+
+    assert core_forms(["镇元子"], {"镇元子": 13})["镇元大仙"] == "镇元子"
+    text = "观世音菩萨来了。" * 3
+    links = infix_variants(["观音"], {"观音": 100, "观世音": 26, "跑进来": 30}, text)
+    assert ("观音", "观世音") in links and ("观世音", "观世音菩萨") in links
+    assert infix_variants(["跑来"], {"跑来": 50, "跑进来": 30}, "") == []

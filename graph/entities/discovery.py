@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import jieba
@@ -27,6 +27,7 @@ from .lexicon import (
     COMMON,
     FUNCTION_SURNAMES,
     KIN_ADDRESS,
+    KIN_TERMS,
     LEFT_CUES,
     NAME_SUFFIXES,
     RIGHT_CUES,
@@ -35,6 +36,7 @@ from .lexicon import (
     TITLES,
 )
 from .scanning import build_automaton, scan_mentions
+from .variants import infix_variants
 
 # jieba part-of-speech tags of words that are never names: conjunctions, adverbs, numerals,
 # pronouns, prepositions, particles, locatives, verbs, adjectives, idioms... Nouns, time words
@@ -312,7 +314,9 @@ def _animal_surname_links(
     return links
 
 
-def _canonical(members: list[str], counts: dict[str, int], formal: set[str]) -> str:
+def _canonical(
+    members: list[str], counts: dict[str, int], formal: set[str], minor: Collection[str] = ()
+) -> str:
     """Pick the display name: the formal name the narrator introduced (刘备 of 字玄德), else the
     most used surname form that is not surname + title (孙悟空 over 孙行者 and 悟空, 唐僧 over
     三藏), else the most used name."""
@@ -326,7 +330,8 @@ def _canonical(members: list[str], counts: dict[str, int], formal: set[str]) -> 
         if parts is None and len(m) == 3 and m[1:] in member_set:
             parts = (m[0], m[1:])  # 猪 + 八戒: a surname the lexicon does not list
         titled = parts is None or parts[1] in ADDRESS_TITLES or parts[1] in TITLES
-        if not titled and counts.get(m, 0) >= 2:
+        titled = titled or parts[1] in KIN_TERMS or parts[1] in ("姐", "哥")  # 凤 + 姐
+        if not titled and counts.get(m, 0) >= 2 and m not in minor:  # 唐圣僧 beside 唐僧
             full_forms.append(m)
     pool = full_forms or members
     return max(pool, key=lambda m: (counts.get(m, 0), len(m)))
@@ -368,8 +373,12 @@ def discover_characters(
     for a, b in _animal_surname_links(full, people):
         names.update((a, b))
         courtesy.append((a, b))
+    # Variants (观世音 beside 观音) are linked but, unlike stated names, not preferred for display.
+    variants = infix_variants(people, {s: st.freq for s, st in stats.items()}, full)
+    names.update(s for link in variants for s in link)
     freq = {s: st.freq for s, st in people.items()}
-    groups, _usage = build_groups(chapters, full, names, freq, courtesy, _plain_word_ok)
+    stated = courtesy + variants
+    groups, _usage = build_groups(chapters, full, names, freq, stated, _plain_word_ok)
     names = {m for g in groups for m in g}
 
     # One scan with every name as its own key gives per-name counts under longest match.
@@ -379,7 +388,7 @@ def discover_characters(
         members = [m for m in members if index.counts.get(m, 0) > 0]
         if not members:
             continue
-        name = _canonical(members, index.counts, {a for a, _ in courtesy})
+        name = _canonical(members, index.counts, {a for a, _ in courtesy}, {b for _, b in variants})
         aliases = sorted((m for m in members if m != name), key=lambda m: -index.counts[m])
         characters.append(
             FoundCharacter(

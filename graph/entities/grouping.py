@@ -25,7 +25,7 @@ import ahocorasick_rs
 
 from .aliases import UnionFind, containment_links, split_surname
 from .bare_titles import bare_title_links
-from .initials import initial_form_links
+from .initials import initial_form_links, initial_forms, tail_form_links
 from .lexicon import ADDRESS_TITLES, NAME_SUFFIXES, TITLES
 from .scanning import build_automaton
 from .titles import (
@@ -34,6 +34,7 @@ from .titles import (
     ORDINALS,
     agreeing_in_gender,
     antecedent_links,
+    core_forms,
     gender_clash,
     generated_forms,
     titled_forms,
@@ -190,8 +191,9 @@ def _address_targets(name: str) -> list[tuple[str, str]]:
     return out
 
 
-def address_links(uf: UnionFind, usage: Usage) -> list[tuple[str, str]]:
-    """Link address forms (林姑娘, 孙行者, 老孙, 宝二爷) to the one person they can mean."""
+def address_links(uf: UnionFind, usage: Usage, skip: Collection[str] = ()) -> list[tuple[str, str]]:
+    """Link address forms (林姑娘, 孙行者, 老孙, 宝二爷) to the one person they can mean;
+    forms in `skip` are left to the vote-based rules."""
     groups = uf.groups()
     group_of = {m: i for i, g in enumerate(groups) for m in g}
     mentions = [sum(usage.counts[m] for m in g) for g in groups]
@@ -208,7 +210,7 @@ def address_links(uf: UnionFind, usage: Usage) -> list[tuple[str, str]]:
     links = []
     for name in list(group_of):
         own = group_of[name]
-        if any(_full_name_parts(m) for m in groups[own]):
+        if name in skip or any(_full_name_parts(m) for m in groups[own]):
             continue  # already under a full name
         for kind, key in _address_targets(name):
             owners = (by_surname if kind == "surname" else by_given).get(key, set()) - {own}
@@ -265,9 +267,23 @@ def build_groups(
     forms = generated_forms(names, freq)
     found = count_all(chapters, [f for f in forms if f not in names])
     names.update(f for f, n in found.items() if n >= MIN_FORM_USES)
+    # Kin forms on a given name's first character (宝姐姐): kept only if they find their person.
+    found = count_all(chapters, [f for f in initial_forms(names, freq) if f not in names])
+    tentative = {f for f, n in found.items() if n >= MIN_FORM_USES}
+    names.update(tentative)
     # Bare names with a title added (如来佛祖, 玉皇大帝): the containment rule links them.
     found = count_all(chapters, [f for f in titled_forms(names, freq) if f not in names])
     names.update(f for f, n in found.items() if n >= MIN_FORM_USES)
+    # Title forms on a name's core (镇元子 -> 镇元大仙), when no other name holds the core.
+    cores = core_forms(names, freq)
+    found = count_all(chapters, [f for f in cores if f not in names])
+    for form, name in cores.items():
+        core = form[:2]
+        if (form in names or found[form] >= MIN_FORM_USES) and not any(
+            core in m for m in names if m not in (form, name)
+        ):
+            names.add(form)
+            links.append((name, form))
     usage = measure_usage(chapters, names)
     uf = UnionFind(names)
     for a, b in links:
@@ -280,7 +296,7 @@ def build_groups(
 
     for a, b in containment_links(counts, tie_break=by_chapters):
         uf.union(a, b)
-    links = address_links(uf, usage)
+    links = address_links(uf, usage, tentative)
     linked = {a for a, _ in links}
     members: dict[str, list[str]] = {}
     for g in uf.groups():
@@ -293,9 +309,13 @@ def build_groups(
     for a, b in initial_form_links(chapters, uf):
         if a not in linked and usage.together_rate([a], members[b]) <= TOGETHER_VETO:
             links.append((a, b))
+    for a, b in tail_form_links(uf):
+        if usage.together_rate(members[a], members[b]) <= TOGETHER_VETO:
+            links.append((a, b))
     for a, b in agreeing_in_gender(uf, links, usage.counts):
         uf.union(a, b)
     for title, holder in bare_title_links(chapters, uf):
         uf.parent.setdefault(title, title)
         uf.union(holder, title)
-    return uf.groups(), usage
+    groups = [g for g in uf.groups() if len(g) > 1 or g[0] not in tentative]
+    return groups, usage

@@ -12,18 +12,27 @@ first, and each link fixes the carrier's sex: once 宝二爷 and 宝叔 are 宝�
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from .aliases import UnionFind
 from .lexicon import TITLES
 from .scanning import build_automaton
-from .titles import GIVEN_TITLES, ORDINALS, full_name_parts, gender, group_gender
+from .titles import (
+    GIVEN_TITLES,
+    MIN_BASE_FREQ,
+    ORDINALS,
+    _common_word,
+    full_name_parts,
+    gender,
+    group_gender,
+)
 
 WINDOW = 300
 SPEAKER_GAP = 10  # characters between a speaker's name and the opening quotation mark
 SPEAKER_VETO = 3
 SPEAKER_SHARE = 0.25  # of the uses that the carrier is the nearest name before
 MIN_VOTES = 5
+_TO = frozenset("向对嘱问和与同叫望劝给")  # before the person spoken to, not the speaker
 MAJORITY = 0.75
 
 
@@ -37,6 +46,20 @@ def _initial(group: Sequence[str]) -> str:
         if len(m) == 2 and m not in TITLES and m[1:] not in GIVEN_TITLES and not full_name_parts(m):
             return m[0]
     return ""
+
+
+def initial_forms(names: Collection[str], freq: Mapping[str, int]) -> list[str]:
+    """Kin forms on the initials of the accepted names (宝 of 宝钗 -> 宝姐姐, 宝丫头), for the
+    caller to count: like `titles.generated_forms`, they join the names before any speaker slot
+    proposes them. Only forms that mark a sex are made, since only those can be resolved."""
+    initials = set()
+    for name in names:
+        if freq.get(name, 0) >= MIN_BASE_FREQ:
+            c = _initial([name])
+            if c and c not in ORDINALS:
+                initials.add(c)
+    forms = (c + t for c in initials for t in GIVEN_TITLES)
+    return [f for f in forms if gender(f) and not _common_word(f)]
 
 
 def initial_form_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tuple[str, str]]:
@@ -78,7 +101,8 @@ def initial_form_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> li
             speaker = -1
             if quote > body.rfind("”", 0, start):
                 for s, e, g in reversed(history):
-                    if s < quote and quote - e <= SPEAKER_GAP:
+                    addressee = s > 0 and body[s - 1] in _TO  # 嘱宝玉道：“宝叔…”
+                    if s < quote and quote - e <= SPEAKER_GAP and not addressee:
                         speaker = g
                         spoke[form][g] += 1
                         break
@@ -123,4 +147,42 @@ def initial_form_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> li
         pending.discard(f)
         links.append((f, groups[g][0]))
         sex[g] = sex[g] or gender(f)
+    return links
+
+
+_TAIL_KIN = GIVEN_TITLES | {"姐", "哥"}  # 凤姐, 凤丫头, 凤哥儿
+
+
+def tail_form_links(uf: UnionFind) -> list[tuple[str, str]]:
+    """Join a person known only by kin forms on one character (凤姐, 凤丫头, 凤哥儿) to the one
+    full name whose two-character given name ends in it (王熙凤), when no other name of the
+    novel uses that character in a given or bare name."""
+    groups = uf.groups()
+    users: dict[str, set[int]] = {}
+    holders: dict[str, int] = {}
+    for i, g in enumerate(groups):
+        for m in g:
+            parts = full_name_parts(m)
+            if parts:
+                for c in parts[1]:
+                    users.setdefault(c, set()).add(i)
+                if len(parts[1]) == 2:
+                    holders[parts[1][1]] = i
+            elif len(m) == 2 and m not in TITLES and m[1:] not in _TAIL_KIN:
+                users.setdefault(m[0], set()).add(i)  # a bare name is shortened from the front
+    links = []
+    for i, g in enumerate(groups):
+        if any(full_name_parts(m) for m in g):
+            continue
+        forms = [m for m in g if m[1:] in _TAIL_KIN and m[1:] != "儿" and m[0] not in ORDINALS]
+        heads = {m[0] for m in forms}
+        if len(heads) != 1 or not group_gender(forms):  # 兴儿 alone is a servant's name
+            continue
+        c = heads.pop()
+        owner = holders.get(c)
+        if owner is None or users.get(c, set()) - {i} != {owner}:
+            continue
+        if group_gender(forms) and group_gender(groups[owner]) not in ("", group_gender(forms)):
+            continue
+        links.append((forms[0], groups[owner][0]))
     return links

@@ -129,6 +129,23 @@ def titled_forms(names: Collection[str], freq: Mapping[str, int]) -> list[str]:
     return out
 
 
+def core_forms(names: Collection[str], freq: Mapping[str, int]) -> dict[str, str]:
+    """Title forms on the core of a three-character name with a name suffix (镇元子 ->
+    镇元大仙): form -> the name. The caller keeps the forms the text uses, and links them only
+    when no other name contains the core."""
+    out = {}
+    for name in names:
+        if len(name) != 3 or freq.get(name, 0) < MIN_BASE_FREQ or name[-1] not in NAME_SUFFIXES:
+            continue
+        core = name[:2]
+        if full_name_parts(name) or _common_word(core) or core in TITLES:
+            continue
+        for t in NAME_TITLES:
+            if not _common_word(core + t):
+                out[core + t] = name
+    return out
+
+
 def _keys_of(members: Collection[str]) -> set[tuple[str, str]]:
     """("surname", S) and ("given", G) keys a person's full names can be addressed by."""
     keys = set()

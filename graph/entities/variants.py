@@ -1,0 +1,49 @@
+"""Spelling variants of an accepted name that the speaker-slot statistics miss.
+
+观世音 beside 观音: a longer form with the same first and last character, which the narration
+mostly writes before a title (观世音菩萨), so its right neighbour is too constant for the
+word-boundary test. It is the same person when both are used often and no other accepted name
+shares those two characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from .lexicon import TITLES
+from .titles import NAME_TITLES
+
+MIN_USES = 10
+_COMPLEMENTS = frozenset("上下进出来去回起过开到面思了着得")
+
+
+def infix_variants(
+    people: Collection[str], freq: Mapping[str, int], text: str
+) -> list[tuple[str, str]]:
+    """(name, variant) pairs, plus (variant, variant + title) for the title forms used at least
+    three times (观世音菩萨). `freq` holds the pooled strings' frequencies."""
+    ends: dict[tuple[str, str], list[str]] = {}
+    for p in people:
+        if len(p) >= 2:
+            ends.setdefault((p[0], p[-1]), []).append(p)
+    from .discovery import _function_words, verb_phrase  # discovery imports this module
+
+    found: dict[str, list[str]] = {}
+    for s, n in freq.items():
+        if len(s) != 3 or n < MIN_USES or s in people or s in TITLES:
+            continue
+        owners = ends.get((s[0], s[-1]), [])
+        if len(owners) != 1 or len(owners[0]) != 2 or freq.get(owners[0], 0) < MIN_USES:
+            continue
+        short = owners[0]
+        # 流泪 / 流下泪, 跑来 / 跑进来: a verb with a complement, not a name
+        if short in _function_words() or verb_phrase(short) or s[1] in _COMPLEMENTS:
+            continue
+        found.setdefault(short, []).append(s)
+    links = []
+    for short, longer in found.items():
+        if len(longer) == 1:  # 老王: 老大王 and 老龙王 are two readings
+            s = longer[0]
+            links.append((short, s))
+            links.extend((s, s + t) for t in NAME_TITLES if text.count(s + t) >= 3)
+    return links
