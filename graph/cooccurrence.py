@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from graph.cues import cue_count, snippet_strength
+from graph.cues import cue_count, relation_signals, snippet_strength
 from graph.prompts import Snippet
 
 Key = Hashable
@@ -18,6 +19,7 @@ SNIPPET_CHARS = 160  # longest snippet sent to the model
 PROMPT_OVERHEAD_TOKENS = 400  # system prompt, instructions and taxonomy (names come on top)
 MAX_CANDIDATES = 200  # locations looked at per pair, evenly over the book
 SHORTLIST = 36  # candidates given the full (slower) ranking per request
+BONUS_POOL = 6  # pairs per slot whose names and sentences are looked at when choosing pairs
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -84,11 +86,58 @@ def pair_scores(stats: Mapping[tuple, PairStat]) -> dict[tuple, float]:
     }
 
 
-def top_pairs(stats: Mapping[tuple, PairStat], limit: int) -> list[PairStat]:
-    """The `limit` pairs worth a question, best first (see pair_scores)."""
+def top_pairs(
+    stats: Mapping[tuple, PairStat],
+    limit: int,
+    *,
+    bonus: Callable[[PairStat], float] | None = None,
+    per_person: int = 0,
+) -> list[PairStat]:
+    """The `limit` pairs worth a question, best first (see pair_scores).
+
+    `bonus(stat)` multiplies the score of the best `limit × BONUS_POOL` pairs (what the names
+    say: one surname, a construction joining the two); `per_person` caps the pairs one person
+    may take, so a hub's hundredth acquaintance leaves room for a minor character's father."""
     scores = pair_scores(stats)
-    ranked = sorted(stats, key=lambda k: (-scores[k], str(stats[k].a), str(stats[k].b)))
-    return [stats[k] for k in ranked[:limit]]
+
+    def order(k):
+        return (-scores[k], str(stats[k].a), str(stats[k].b))
+
+    ranked = sorted(stats, key=order)
+    if bonus is not None:
+        pool = ranked[: limit * BONUS_POOL]
+        scores = {k: scores[k] * bonus(stats[k]) for k in pool}
+        ranked = sorted(pool, key=order) + ranked[len(pool) :]
+    chosen: list[PairStat] = []
+    taken: Counter = Counter()
+    for k in ranked:
+        if len(chosen) >= limit:
+            break
+        stat = stats[k]
+        if per_person and max(taken[stat.a], taken[stat.b]) >= per_person:
+            continue
+        chosen.append(stat)
+        taken.update((stat.a, stat.b))
+    return chosen
+
+
+def pattern_weight(
+    locations: Sequence[Location],
+    store: ParagraphStore,
+    names_a: Sequence[str],
+    names_b: Sequence[str],
+    samples: int = 12,
+) -> float:
+    """How strongly the sentences where two people meet tie them (X之子Y, 拜X为师, X令Y…):
+    the summed weight of the constructions and addresses in up to `samples` meetings, spread
+    evenly over the book."""
+    ordered = sorted(set(locations))
+    step = max(1, math.ceil(len(ordered) / samples))
+    return sum(
+        signal.weight
+        for loc in ordered[::step]
+        for signal in relation_signals(window(store.get(loc), names_a, names_b), names_a, names_b)
+    )
 
 
 class ParagraphStore:
@@ -209,4 +258,48 @@ def select_evidence(
             cost = snippet_cost(snippet)
         chosen.append(snippet)
         used += cost
+    return sorted(chosen, key=lambda s: s.chapter)
+
+
+# Shares of an evolution request's snippet budget for the first, middle and last third of the
+# pair's own chapter span: a change shows best in how the two stand at both ends.
+EVOLUTION_SHARES = (0.4, 0.2, 0.4)
+
+
+def evolution_evidence(
+    locations: Sequence[Location],
+    store: ParagraphStore,
+    names_a: Sequence[str],
+    names_b: Sequence[str],
+    *,
+    budget_tokens: int,
+    max_snippets: int = 10,
+) -> list[Snippet]:
+    """Snippets for "how does their relation change": the pair's chapter span (first to last
+    meeting) is cut in thirds, and the first and last third get most of the budget and the
+    snippets, each picked as select_evidence would. Returned in chapter order."""
+    chapters = sorted({chapter for chapter, _ in locations})
+    if not chapters:
+        return []
+    first, span = chapters[0], chapters[-1] - chapters[0] + 1
+    thirds: list[list[Location]] = [[], [], []]
+    for loc in locations:
+        thirds[min(2, (loc[0] - first) * 3 // span)].append(loc)
+    overhead = _request_overhead(names_a, names_b)
+    room = max(0, budget_tokens - overhead)
+    chosen: list[Snippet] = []
+    spare = 0  # budget a thin third leaves to the next
+    for part, share in zip(thirds, EVOLUTION_SHARES, strict=True):
+        allowance = int(room * share) + spare
+        picked = select_evidence(
+            part,
+            store,
+            names_a,
+            names_b,
+            budget_tokens=overhead + allowance,
+            max_snippets=max(1, round(max_snippets * share)),
+            spread=2,
+        )
+        spare = allowance - sum(snippet_cost(s) for s in picked)
+        chosen.extend(picked)
     return sorted(chosen, key=lambda s: s.chapter)

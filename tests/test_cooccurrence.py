@@ -6,6 +6,7 @@ from graph import prompts
 from graph.cooccurrence import (
     ParagraphStore,
     estimate_tokens,
+    evolution_evidence,
     pair_statistics,
     select_evidence,
     top_pairs,
@@ -108,3 +109,25 @@ def test_a_minor_pair_that_only_meets_each_other_outranks_a_hub_pair_with_more_m
     paragraphs += [(k * 10 + 1, 1, frozenset({"P", "Q"})) for k in range(6)]  # father and son
     chosen = top_pairs(pair_statistics(paragraphs), 3)
     assert ("P", "Q") in [(s.a, s.b) for s in chosen]
+
+
+def test_a_name_bonus_lifts_a_pair_and_a_cap_keeps_a_hub_from_taking_every_slot():
+    paragraphs = []
+    for i, partner in enumerate("bcdefghij"):
+        paragraphs += [(i * 7 + k + 1, 0, frozenset({"H", partner})) for k in range(7)]
+    paragraphs += [(k * 10 + 1, 1, frozenset({"P", "Q"})) for k in range(2)]
+    stats = pair_statistics(paragraphs)
+    assert ("P", "Q") not in [(s.a, s.b) for s in top_pairs(stats, 3)]
+    lifted = top_pairs(stats, 3, bonus=lambda s: 50.0 if s.a == "P" else 1.0)
+    assert ("P", "Q") in [(s.a, s.b) for s in lifted]
+    capped = top_pairs(stats, 5, per_person=2)
+    assert sum("H" in (s.a, s.b) for s in capped) == 2
+
+
+def test_evolution_evidence_covers_both_ends_of_the_pairs_span():
+    chapters = book(chapters=60, filler=2)
+    met = [loc for loc in locations(chapters) if 20 <= loc[0] <= 50]
+    snippets = evolution_evidence(met, ParagraphStore(chapters), A, B, budget_tokens=1500)
+    picked = [s.chapter for s in snippets]
+    assert picked == sorted(picked)
+    assert any(c <= 30 for c in picked) and any(c >= 40 for c in picked)

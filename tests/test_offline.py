@@ -5,7 +5,7 @@ import re
 import pytest
 
 from graph import prompts, replies
-from graph.cooccurrence import ParagraphStore, select_evidence
+from graph.cooccurrence import ParagraphStore, evolution_evidence
 from graph.llm import offline
 from graph.prompts import Snippet
 from tests.conftest import SAMPLE
@@ -105,9 +105,7 @@ def test_the_sample_novel_turns_from_allies_to_enemies_offline():
         for index, paragraph in enumerate(body.split("\n"))
         if "杜云起" in paragraph and "青锋" in paragraph
     ]
-    snippets = select_evidence(
-        locations, ParagraphStore(chapters), a, b, budget_tokens=1500, max_snippets=10, spread=6
-    )
+    snippets = evolution_evidence(locations, ParagraphStore(chapters), a, b, budget_tokens=1500)
     body = prompts.evolution_request("青锋录", a, b, snippets, model="m", max_tokens=1)
     phases = replies.parse_reply(prompts.EVOLUTION, offline.answer(body))["phases"]
     assert [p["type"] for p in phases] == ["ally", "enemy"]
