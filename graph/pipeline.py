@@ -168,6 +168,7 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
         character.mention_count = index.counts.get(pk, 0)
         character.first_chapter = index.first.get(pk)
         character.last_chapter = index.last.get(pk)
+
     def bonus(stat) -> float:
         # What the names say: one surname (father and son, brothers) or a sentence joining them.
         a, b = characters[stat.a], characters[stat.b]
