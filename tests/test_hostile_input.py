@@ -115,3 +115,20 @@ def test_a_title_longer_than_its_field_is_cut_not_refused():
         "upload_novel", str(SAMPLE), "--quiet", "--title", "长" * 500, stdout=io.StringIO()
     )
     assert Novel.objects.get().title == "长" * 200
+
+
+@pytest.mark.django_db
+def test_a_title_with_html_is_shown_as_text_in_the_admin_and_on_the_graph_page(admin_client):
+    title = '<script>alert("t")</script>'
+    call_command("upload_novel", str(SAMPLE), "--quiet", "--title", title, stdout=io.StringIO())
+    novel = Novel.objects.get()
+    pages = [
+        admin_client.get("/admin/graph/novel/"),
+        admin_client.get(f"/admin/graph/novel/{novel.pk}/change/"),
+        admin_client.get(f"/admin/graph/novels/{novel.pk}/"),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        text = page.content.decode()
+        assert title not in text
+        assert "&lt;script&gt;alert(" in text
