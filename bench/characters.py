@@ -52,7 +52,7 @@ def person_like(name: str) -> str:
     "person" (surname + name not in the dictionary, a role ending, a jieba name tag),
     "word" (a dictionary word with another part of speech, an action ending) or "?"."""
     from graph.entities.aliases import split_surname
-    from graph.entities.discovery import _dictionary
+    from graph.entities.dictionary import _dictionary
 
     tag = _dictionary().get(name, ("", 0))[0]
     if name[-1] in "毕声了着罢" or (

@@ -412,3 +412,23 @@ def test_core_forms_and_infix_variants():
     links = infix_variants(["观音"], {"观音": 100, "观世音": 26, "跑进来": 30}, text)
     assert ("观音", "观世音") in links and ("观世音", "观世音菩萨") in links
     assert infix_variants(["跑来"], {"跑来": 50, "跑进来": 30}, "") == []
+
+
+def test_a_speaker_who_names_himself_joins_that_person():
+    from graph.entities.self_naming import self_naming_links
+
+    body = "猴王道：“我原有个法名，叫做孙悟空。”悟空去了。猴王笑道：“我姓孙。”"
+    uf = _uf(["孙悟空", "悟空"], ["猴王"], ["八戒"])
+    assert self_naming_links([(1, body)], uf) == [("猴王", "孙悟空")]
+    # Naming someone else ("我将悟空叫做行者") and a single statement are not enough.
+    body = "三藏道：“贫僧又将悟空叫做行者。”八戒道：“我是孙悟空。”"
+    assert (
+        self_naming_links([(1, body)], _uf(["孙悟空", "悟空"], ["行者"], ["三藏"], ["八戒"])) == []
+    )
+
+
+def test_a_name_given_with_hao_yue_is_not_a_second_actor():
+    from graph.entities.grouping import measure_usage
+
+    usage = measure_usage([(1, "我师父乃唐王御弟，号曰三藏。御弟与三藏同行。")], ["御弟", "三藏"])
+    assert usage.pair("御弟", "三藏") == 1

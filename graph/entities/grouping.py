@@ -28,6 +28,7 @@ from .bare_titles import bare_title_links
 from .initials import initial_form_links, initial_forms, tail_form_links
 from .lexicon import ADDRESS_TITLES, NAME_SUFFIXES, TITLES
 from .scanning import build_automaton
+from .self_naming import self_naming_links
 from .titles import (
     GIVEN_TITLES,
     MIN_FORM_USES,
@@ -53,6 +54,11 @@ _NAMING = re.compile(
     re.M,
 )
 _SENTENCE_START = re.compile(r"[。！？\n“：]")
+# Words between two names that make the second a name of the first (御弟，号曰三藏; 唐王御弟
+# 唐三藏 is adjacent already): such a pair is one person named twice, not two actors.
+_APPOSITION = re.compile(
+    r"[，,]?(?:号曰|号作|号为|叫做|唤做|叫作|唤作|名唤|名叫|法名|乃是|便是|就是)"
+)
 
 TOGETHER_VETO = 0.05  # clause co-occurrence rate above which two names are two people
 DOMINANCE = 3.0  # the chosen person must have this many times the mentions of the others
@@ -101,8 +107,11 @@ def measure_usage(chapters: Sequence[tuple[int, str]], names: Collection[str]) -
             if c != clause:
                 clause, items = c, []
             for other, other_end in items:
-                if other != key and other_end != start:  # adjacent = apposition (唐僧三藏)
-                    together[(other, key) if other < key else (key, other)] += 1
+                if other == key or other_end == start:  # adjacent = apposition (唐僧三藏)
+                    continue
+                if start - other_end <= 4 and _APPOSITION.fullmatch(body, other_end, start):
+                    continue
+                together[(other, key) if other < key else (key, other)] += 1
             items.append((key, end))
         counts.update(per_chapter)
         for key, n in per_chapter.items():
@@ -310,6 +319,9 @@ def build_groups(
         if a not in linked and usage.together_rate([a], members[b]) <= TOGETHER_VETO:
             links.append((a, b))
     for a, b in tail_form_links(uf):
+        if usage.together_rate(members[a], members[b]) <= TOGETHER_VETO:
+            links.append((a, b))
+    for a, b in self_naming_links(chapters, uf):
         if usage.together_rate(members[a], members[b]) <= TOGETHER_VETO:
             links.append((a, b))
     for a, b in agreeing_in_gender(uf, links, usage.counts):

@@ -23,7 +23,7 @@ WEAK_DICT_SLOTS = 0.1
 
 
 def _tag(word: str) -> str:
-    from .discovery import _dictionary  # discovery imports this module
+    from .dictionary import _dictionary
 
     return _dictionary().get(word, ("", 0))[0]
 

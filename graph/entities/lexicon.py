@@ -121,7 +121,7 @@ PLACE_RIGHT = frozenset("去里中内外界路边处")
 # 刘皇叔, 关某). Titles that make a name of their own (王夫人, 薛姨妈, 赵姨娘) are not here.
 ADDRESS_TITLES = _words(
     """
-    行者 大圣 长老 和尚 僧 公 郎 某 御弟 皇叔 使君 丞相 太师 司徒 都督 将军 元帅 军师 先生 大爷
+    行者 大圣 长老 和尚 僧 圣僧 公 郎 某 御弟 皇叔 使君 丞相 太师 司徒 都督 将军 元帅 军师 先生 大爷
     二爷 三爷 大哥 二哥 三哥 姑娘 大姑娘 妹妹 大妹妹 丫头 大人 公子 相公
     """
 )

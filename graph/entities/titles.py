@@ -84,7 +84,7 @@ def full_name_parts(name: str) -> tuple[str, str] | None:
 
 def _common_word(s: str) -> bool:
     """Is `s` a dictionary word that is not a person's name (国公, 高僧)?"""
-    from .discovery import _dictionary  # discovery imports this module
+    from .dictionary import _dictionary
 
     tag = _dictionary().get(s, ("", 0))[0]
     return bool(tag) and not tag.startswith("nr")

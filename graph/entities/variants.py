@@ -26,7 +26,7 @@ def infix_variants(
     for p in people:
         if len(p) >= 2:
             ends.setdefault((p[0], p[-1]), []).append(p)
-    from .discovery import _function_words, verb_phrase  # discovery imports this module
+    from .dictionary import _function_words, verb_phrase
 
     found: dict[str, list[str]] = {}
     for s, n in freq.items():

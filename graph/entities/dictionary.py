@@ -1,0 +1,108 @@
+"""jieba's bundled dictionary as evidence that a string is a common word, not a name."""
+
+from __future__ import annotations
+
+import functools
+
+import jieba
+
+from .lexicon import SURNAMES_2
+
+# jieba part-of-speech tags of words that are never names: conjunctions, adverbs, numerals,
+# pronouns, prepositions, particles, locatives, verbs, adjectives, idioms... Nouns, time words
+# (如来, 元春 are tagged t) and measure words (平儿 is tagged q) are left to the statistics.
+_FUNCTION_TAGS = frozenset(
+    [
+        "c",
+        "d",
+        "m",
+        "r",
+        "p",
+        "u",
+        "ad",
+        "f",
+        "v",
+        "vn",
+        "vd",
+        "vg",
+        "a",
+        "an",
+        "ag",
+        "b",
+        "l",
+        "y",
+        "e",
+        "o",
+        "z",
+        "zg",
+        "mq",
+        "uj",
+        "ul",
+        "uv",
+        "uz",
+        "ug",
+        "ud",
+        "k",
+        "h",
+        "x",
+        "dg",
+    ]
+)
+_FUNCTION_MIN_FREQ = 1
+
+
+@functools.cache
+def _dictionary() -> dict[str, tuple[str, int]]:
+    """Word -> (part-of-speech tag, frequency) from jieba's bundled dictionary, words of at
+    most four characters (loaded once per process)."""
+    tags = {}
+    with jieba.get_dict_file() as fh:
+        for raw in fh:
+            parts = raw.decode("utf-8").split()
+            if len(parts) == 3 and len(parts[0]) <= 4:
+                tags[parts[0]] = (parts[2], int(parts[1]))
+    return tags
+
+
+def _tag(word: str) -> str:
+    return _dictionary().get(word, ("", 0))[0]
+
+
+# Tags of a character that starts a verb phrase rather than a name (查 + 耳朵, 忽 + 抬头, 莫 + 怕).
+_PHRASE_HEAD_TAGS = frozenset(["v", "vg", "d", "p", "r", "f", "c"])
+_TIME_HEAD = frozenset("今明昨前")
+_TIME_TAIL = frozenset("早晚夜朝番")
+
+
+def verb_phrase(s: str) -> bool:
+    """Is `s` a verb phrase or time word that the slot statistics took for a name?
+
+    查耳朵, 使铁棒, 拿出来, 忽抬头: a verb/adverb/preposition followed by a dictionary word;
+    莫怕, 未可, 吾有: an adverb or pronoun followed by a verb; 今番, 明早: time words.
+    """
+    if len(s) == 3 and s[:2] not in SURNAMES_2:
+        rest = _tag(s[1:])
+        if _tag(s[0]) in _PHRASE_HEAD_TAGS and rest and not rest.startswith("nr"):
+            return True
+        if s[1] in "得了着过":  # 闻得人: a verb and its complement
+            return True
+    if len(s) == 2:
+        head, tail = _tag(s[0]), _tag(s[1])
+        if head in ("d", "p", "r") and tail.startswith("v") or head == "p" and tail == "f":
+            return True
+        if s[0] in _TIME_HEAD and (s[1] in _TIME_TAIL or _tag(s) == "t"):
+            return True
+    return False
+
+
+@functools.cache
+def _function_words() -> frozenset[str]:
+    """Common non-noun words from jieba's bundled dictionary (loaded once per process)."""
+    return frozenset(
+        w
+        for w, (tag, freq) in _dictionary().items()
+        if tag in _FUNCTION_TAGS and freq >= _FUNCTION_MIN_FREQ and len(w) >= 2
+    )
+
+
+__all__ = ["_dictionary", "_function_words", "verb_phrase"]
