@@ -79,6 +79,21 @@ TEMPLATES: tuple[tuple[str, str, str | None, float], ...] = (
         2,
     ),
     ("{X}(?:与|和|同|共){Y}~6(?:同行|一同|一起|同去|商议|计议)", "ally", None, 1),
+    ("{X}(?:与|和|同|共|约){Y}~6(?:共破|联兵|合兵|同心|协力|戮力|夹攻|并力)", "ally", None, 2),
+    # Asking the other for help: 请X来助, 求救于X, 向X借兵
+    (
+        "{X}~6(?:请|求|央|拜请|恳请|去请|来请|借)~2{Y}~6(?:相助|助战|来助|助阵|帮助|帮忙|救|降|助我|出兵|借兵)",
+        "ally",
+        None,
+        2,
+    ),
+    ("{X}~4(?:求救于|求助于|求援于|请救于|借兵于|告求|投书于)~1{Y}", "ally", None, 2),
+    (
+        "{X}~4(?:向|往|去|到|来)~1{Y}(?:处|那里|帐下)?~4(?:求救|求援|借兵|请救|讨救|告急)",
+        "ally",
+        None,
+        2,
+    ),
     ("{X}≈12(?:是|乃)(?:我|他|她)~8(?:朋友|好友|知己|故交|至交)", "ally", None, 1.5),
     (
         "{X}~4(?:救了|搭救|相救|援救|救出|救得|来救|相助|援助|帮助|帮着|保护)~4{Y}",
@@ -145,6 +160,7 @@ TEMPLATES: tuple[tuple[str, str, str | None, float], ...] = (
     ("{X}~3(?:降伏|降服|收伏|收服|降了|打死|杀了|斩了|擒了)~2{Y}", "enemy", None, 2.5),
 )
 
+INSULTS = "泼猴|妖猴|泼怪|泼妖|妖孽|妖怪|妖精|妖魔|泼魔|孽畜|孽障|逆贼|老贼|反贼|狗贼|贼子|匹夫|鼠辈|竖子|这厮"
 # Words said in a quote, by type: (words, who says them). "junior": the junior addresses the
 # senior ("师父", "主公", and self-names like "臣", "奴婢"); "senior": the other way ("徒儿");
 # None: either way.
@@ -164,11 +180,8 @@ ADDRESS: tuple[tuple[str, str, str | None, float], ...] = (
     ("主公|陛下|主上|明公|万岁|吾主|主人|大王|二爷|奶奶|姑娘", "lord", "junior", 2),
     ("臣|奴婢|奴才|小的", "lord", "junior", 1),
     ("夫君|相公|娘子|贤妻|官人|夫人|卿卿", "lovers", None, 1.5),
-    (
-        "泼猴|妖猴|泼怪|泼妖|妖孽|哪里走|妖怪|妖精|妖魔|泼魔|孽畜|孽障|逆贼|老贼|反贼|狗贼|贼子|匹夫|鼠辈|竖子|这厮|受死|拿命来|休走|"
-        "看棍|看刀|看枪|吃我|饶你|纳命|找死|报仇|偿命|血债|算账",
-        "enemy",
-        None,
-        1.5,
-    ),
+    # Insults count as the opening vocative or after 你这 (said of a third person they say nothing).
+    (INSULTS, "enemy", None, 1.5),
 )
+# Threats and challenges count anywhere near the start of a quote.
+THREATS = "哪里走|受死|拿命来|休走|看棍|看刀|看枪|吃我|饶你|纳命|找死|报仇|偿命|血债|算账"

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graph.cue_patterns import ADDRESS, TEMPLATES
+from graph.cue_patterns import ADDRESS, INSULTS, TEMPLATES, THREATS
 
 _BREAK = "，、。！？；：“”‘’「」\n"
 
@@ -41,7 +41,8 @@ TYPE_CUES: dict[str, tuple[str, ...]] = {
         "lovers": "娘子 妻子 丈夫 相公 夫君 未婚妻 未婚夫 成亲 婚事 定亲 夫妻 心上人 相爱 情意 "
         "爱慕 倾心 夫妇 姻缘",
         "sworn": "结义 结拜 义兄 义弟 八拜之交 金兰 结为兄弟",
-        "ally": "联手 并肩 同伴 盟友 结盟 相助 援救 救了 朋友 好友 知己 同行",
+        "ally": "联手 并肩 同伴 盟友 结盟 相助 援救 救了 朋友 好友 知己 同行 助战 求救 借兵 同心 协力 "
+        "共破 联兵 合兵 救兵 讨救",
         "lord": "奉命 遵命 效忠 投奔 服侍 伏侍 伺候 归顺 听令",
         "enemy": "仇人 仇敌 报仇 背叛 反目 叛徒 厮杀 交手 交战 大战 杀了 捉拿 拿住 擒住 交锋 "
         "为敌 敌人 对头",
@@ -86,6 +87,7 @@ class Signal:
     code: str
     senior: str | None
     weight: float
+    via: str = ""  # "address": a word one of them says to the other
 
 
 def cue_count(text: str) -> int:
@@ -153,7 +155,8 @@ def mark_names(text: str, names_a, names_b) -> str:
 
 
 # Words that count anywhere near the start of a quote, not only as the opening vocative.
-_ANYWHERE = frozenset({"lord", "enemy"})
+_ANYWHERE = frozenset({"lord"})
+_YOU_INSULT = re.compile(f"你这(?:个|些|伙|两个)?[^，。！？“”]{{0,4}}(?:{INSULTS})")
 _VOCATIVE = re.compile(r"^[^，,！!。？?：:]{1,6}(?=[，,！!。？?：:])")
 
 
@@ -166,7 +169,10 @@ def _address_signals(quote: str, speaker: str, weight: float) -> list[Signal]:
         scope = quote[:40] if code in _ANYWHERE and w < 2 else opening
         if re.search(words, scope):
             senior = None if role is None else (other if role == "junior" else speaker)
-            found.append(Signal(code, senior, w * weight))
+            found.append(Signal(code, senior, w * weight, "address"))
+    head = quote[:40]
+    if (_YOU_INSULT.search(head) and not re.search(INSULTS, opening)) or re.search(THREATS, head):
+        found.append(Signal("enemy", None, 1.5 * weight, "address"))
     return found
 
 
@@ -187,6 +193,27 @@ _MINE = (  # 我的 + role + the other's name: (role words, type, the other is "
     ("结拜大哥|结拜兄弟|结义兄弟|义兄|义弟|结拜", "sworn", None),
     ("妻子|夫人|娘子|丈夫|夫君|未婚妻|未婚夫|心上人", "lovers", None),
 )
+_GAP = f"[^，。！？“”{MARK_A}{MARK_B}]{{0,8}}"
+_JOINT = re.compile(f"{MARK_A}({_GAP}){MARK_B}|{MARK_B}({_GAP}){MARK_A}")
+_JOINER = re.compile("、|引|领|带|并|及|同着")
+_ADDRESSED = re.compile("对|向|朝|冲着|问|谓|指着|叫|劝|骂|喝|与|和|同(?!着)|跟|把|被")
+_WITH = "(?:、|与|和|同|引|领|带|并|及)"
+_JOINT_BEFORE = re.compile(f"{MARK_A}{_WITH}{MARK_B}|{MARK_B}{_WITH}{MARK_A}")
+
+
+def _joint(clauses: list[str]) -> bool:
+    """The two open a quote together: "X、Y道", "X引Y近前道", "X与Y跳出城头，厉声骂道"."""
+    together = _JOINT.search(clauses[-1])
+    if together:
+        gap = together.group(1) or together.group(2) or ""
+        return bool(_JOINER.search(gap)) and not _ADDRESSED.search(gap)
+    return (
+        len(clauses) > 1
+        and not re.search(f"[{MARK_A}{MARK_B}]", clauses[-1])
+        and bool(_JOINT_BEFORE.search(clauses[-2]))
+    )
+
+
 _SENTENCE_START = re.compile("[。！？”\n][^。！？”\n]*$")
 _OBJECT_MARK = "对|向|朝|冲着|问|谓|指着|叫|劝|骂|喝|和|与|同|跟|把|被"
 
@@ -210,6 +237,8 @@ def _speaker_and_weight(
     """Who of the two speaks, and how sure we are that the other is the one spoken to."""
     clauses = re.split("[，；]", lead)
     verb_clause = clauses[-1]
+    if _joint(clauses):
+        return None  # "X、Y道", "X引Y近前道": they speak together, to someone else
     speaker = _clause_subject(verb_clause, names)
     for side, pattern in names.items():  # "X对Y道": X speaks to Y
         if re.search(f"(?:{_OBJECT_MARK}){pattern.pattern}", verb_clause):
@@ -272,6 +301,30 @@ def _speech_signals(text: str, name_a: re.Pattern, name_b: re.Pattern) -> list[S
         if re.search("骂|喝", lead[-6:]):
             signals.append(Signal("enemy", None, weight))
     return signals
+
+
+def vocative_speakers(text: str, names_a, names_b, words: str) -> set[str]:
+    """Which of the two ("a", "b") open a quote by calling someone `words` (“师父，……”), whoever
+    is spoken to: two people who both call a third 师父 are fellow disciples."""
+    text = mark_names(text, names_a, names_b)
+    names = {"a": _MARKS["a"], "b": _MARKS["b"]}
+    found: set[str] = set()
+    for match in _QUOTE.finditer(text):
+        vocative = _VOCATIVE.match(match["q"])
+        if not vocative or not re.search(words, vocative.group()):
+            continue
+        opening = _SENTENCE_START.search(text, max(0, match.start() - 40), match.start())
+        start = opening.start() + 1 if opening else max(0, match.start() - 40)
+        clauses = re.split("[，；]", text[start : match.start("q")])
+        if _joint(clauses):
+            found.update(names)
+            continue
+        speaker = _clause_subject(clauses[-1], names)
+        if speaker is None and len(clauses) > 1 and len(clauses[-1]) <= 6:
+            speaker = _clause_subject(clauses[-2], names)
+        if speaker:
+            found.add(speaker)
+    return found
 
 
 def relation_signals(text: str, names_a, names_b) -> list[Signal]:

@@ -32,7 +32,11 @@ from graph.progress import Progress
 from graph.text import TextError, decode, split_chapters
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# An evolution question for pairs that meet often enough, in enough chapters, over a long enough
+# stretch of their own (not of the book: 姜维—诸葛亮 meet only in ch. 92–104).
 EVOLUTION_MIN_MEETINGS = 4
+EVOLUTION_MIN_CHAPTERS = 3
+EVOLUTION_MIN_SPAN = 4
 # Pair choice (tuned on the three gold classics with one setting; see find_pairs).
 SURNAME_BONUS = 5.0
 PATTERN_BONUS = 2 / 3  # per unit of construction weight (a "X之子Y" weighs 3)
@@ -211,8 +215,16 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
     )
 
 
+def evolves(stat) -> bool:
+    """Whether a pair is worth an evolution question (see EVOLUTION_MIN_*)."""
+    return (
+        stat.count >= EVOLUTION_MIN_MEETINGS
+        and len(stat.chapters) >= EVOLUTION_MIN_CHAPTERS
+        and stat.last - stat.first + 1 >= EVOLUTION_MIN_SPAN
+    )
+
+
 def build_tasks(novel: Novel, ws: Workspace, progress: Progress) -> None:
-    chapter_count = len(ws.chapters)
     model, max_tokens, budget = (
         settings.LLM_MODEL,
         settings.LLM_MAX_TOKENS,
@@ -244,7 +256,7 @@ def build_tasks(novel: Novel, ws: Workspace, progress: Progress) -> None:
         )
         add(LLMTask.Kind.RELATION, subject, body, relation=relation, character=a, sid=relation.pk)
         stat = ws.pair_stats.get(frozenset((a.pk, b.pk)))
-        if stat and stat.count >= EVOLUTION_MIN_MEETINGS and stat.parts_met(chapter_count) >= 2:
+        if stat and evolves(stat):
             timeline = evolution_evidence(
                 stat.locations, ws.store, a.names, b.names, budget_tokens=budget
             )

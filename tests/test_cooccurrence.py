@@ -131,3 +131,11 @@ def test_evolution_evidence_covers_both_ends_of_the_pairs_span():
     picked = [s.chapter for s in snippets]
     assert picked == sorted(picked)
     assert any(c <= 30 for c in picked) and any(c >= 40 for c in picked)
+
+
+def test_a_pair_that_meets_within_one_part_of_the_book_still_gets_an_evolution_question():
+    from graph.pipeline import evolves
+
+    paragraphs = [(c, 0, frozenset("ab")) for c in (92, 95, 99, 104)]
+    assert evolves(pair_statistics(paragraphs)[("a", "b")])
+    assert not evolves(pair_statistics([(7, i, frozenset("ab")) for i in range(9)])[("a", "b")])

@@ -127,3 +127,27 @@ def test_an_older_generation_title_in_a_name_makes_that_one_the_elder():
 def test_a_cue_word_inside_a_name_says_nothing():
     text = "贾母、王夫人、邢夫人并薛姨妈都在屋里坐着说话。"
     assert ask(["王夫人"], ["薛姨妈"], text)["type"] != "lovers"
+
+
+def test_two_who_both_call_a_third_master_are_fellow_disciples():
+    texts = (
+        "八戒、沙僧拦住道：“师父往那里去？错走路了。”",
+        "行者按落云头，道声：“师父，老孙来也。”八戒在旁笑了。",
+        "八戒道：“师父，莫怕，等老猪去来。”行者也在一旁。",
+    )
+    assert ask(["行者"], ["八戒"], *texts)["type"] == "fellow"
+
+
+def test_people_who_speak_together_do_not_address_each_other():
+    text = "那行者引八戒、沙僧近前侍立道：“师父，有何分付？”"
+    assert ask(["行者"], ["沙僧"], text)["type"] != "master"
+
+
+def test_asking_the_other_for_help_makes_allies():
+    text = "行者驾云上了南天门。行者去请二郎神前来相助，共擒那怪。"
+    assert ask(["行者"], ["二郎神"], text)["type"] == "ally"
+
+
+def test_an_insult_about_a_third_person_is_not_enmity():
+    text = "八戒对行者道：“哥哥，有妖精留几个儿我们打耶！”"
+    assert ask(["行者"], ["八戒"], text)["type"] != "enemy"

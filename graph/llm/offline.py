@@ -14,6 +14,9 @@ from graph import cues, prompts, taxonomy
 from graph.prompts import RequestFacts, Snippet
 
 STRONG_SNIPPET = 1.0  # a phase of a single snippet needs a construction, not a stray word
+# ... and a change of type after the first phase, more: one snippet said the type changed,
+# where stray cues made half the stable pairs "change" (see bench/relations.py).
+STRONG_CHANGE = 2.0
 FEMALE_MARKERS = (
     "她",
     "姑娘",
@@ -87,6 +90,8 @@ PRIORITY = ("sworn", "master", "lovers", "kin", "fellow", "lord", "enemy", "ally
 MIN_SCORE = 0.5
 SNIPPET_CAP = 2.0
 ELDER_TITLES = "(?:母|夫人|太太|姨妈|姨娘|老爷|父|翁|天王|老君|老母)$"
+MASTER_WORDS = "师父|师傅|师尊|恩师"
+SHARED_MASTER = 1.5  # both call someone 师父: a fellow disciple, not master and pupil
 
 
 def _names_pattern(names: list[str]) -> str:
@@ -182,13 +187,32 @@ def senior_votes(code: str, facts: RequestFacts, signals: list[cues.Signal]) -> 
     return votes
 
 
+def shared_master(facts: RequestFacts) -> bool:
+    """Both of them call someone 师父 in the snippets: most likely the same master."""
+    callers: set[str] = set()
+    for snippet in facts.snippets:
+        callers |= cues.vocative_speakers(snippet.text, facts.names_a, facts.names_b, MASTER_WORDS)
+    return callers == {"a", "b"}
+
+
+def _fellow(signals: list[cues.Signal]) -> list[cues.Signal]:
+    """Fellow disciples: a 师父 heard between them was said to their master."""
+    return [
+        cues.Signal("fellow", None, s.weight) if s.code == "master" and s.via == "address" else s
+        for s in signals
+    ]
+
+
 def relation_reply(facts: RequestFacts) -> dict:
     kin_like = cues.same_surname(facts.names_a, facts.names_b)
+    fellows = shared_master(facts)
     signals: list[cues.Signal] = []
     best_snippet, best_score = "", 0.0
     scores: Counter = Counter()
     for snippet in facts.snippets:
         found = _resolve(snippet_signals(snippet.text, facts.names_a, facts.names_b), kin_like)
+        if fellows:
+            found = _fellow(found)
         signals.extend(found)
         # Each snippet votes with a capped weight: one busy scene (a battle full of 杀, a
         # chat full of 姐姐) must not outvote the rest.
@@ -199,6 +223,8 @@ def relation_reply(facts: RequestFacts) -> dict:
             best_snippet, best_score = snippet.text, strength
     if kin_like:
         scores["kin"] += 1.0  # one surname: a weak prior for family
+    if fellows:
+        scores["fellow"] += SHARED_MASTER
     code, score = best_type(scores)
     direction = "none"
     if code in taxonomy.DIRECTED:
@@ -226,7 +252,11 @@ def evolution_reply(facts: RequestFacts) -> dict:
             runs[-1].append(item)
         else:
             runs.append([item])
-    strong = [run for run in runs if len(run) > 1 or run[0][2] >= STRONG_SNIPPET] or runs[:1]
+    strong = [
+        run
+        for i, run in enumerate(runs)
+        if len(run) > 1 or run[0][2] >= (STRONG_SNIPPET if i == 0 else STRONG_CHANGE)
+    ] or runs[:1]
     phases: list[dict] = []
     for run in strong:
         label = taxonomy.label(run[0][1])
