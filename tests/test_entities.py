@@ -432,3 +432,38 @@ def test_a_name_given_with_hao_yue_is_not_a_second_actor():
 
     usage = measure_usage([(1, "我师父乃唐王御弟，号曰三藏。御弟与三藏同行。")], ["御弟", "三藏"])
     assert usage.pair("御弟", "三藏") == 1
+
+
+def test_a_title_conferred_on_a_person_is_a_candidate_with_votes():
+    from graph.entities.bare_titles import conferred_titles
+
+    text = "玄德进位汉中王。封孙权为吴王，加九锡。操亦封为列侯。"
+    found = conferred_titles(text, {"玄德", "孙权"})
+    assert ("汉中王", "玄德") in found and ("吴王", "孙权") in found
+    assert all(n in {"玄德", "孙权"} for _, n in found)
+
+
+def test_an_epithet_prefix_joins_the_one_person_it_is_built_on():
+    from graph.entities.epithets import epithet_links
+
+    body = "美猴王道：“好。”猴王去了。" * 12 + "众人保唐僧去，又来保唐僧。" * 6
+    uf = _uf(["孙悟空", "猴王"], ["唐僧"])
+    assert epithet_links([(1, body)], uf) == [("美猴王", "猴王")]
+
+
+def test_a_dominant_surname_and_title_name_is_displayed():
+    from graph.entities.discovery import _canonical
+
+    counts = {"唐僧": 1000, "唐三藏": 60, "三藏": 700}
+    assert _canonical(["三藏", "唐三藏", "唐僧"], counts, set()) == "唐僧"
+    counts = {"曹公": 200, "曹操": 1000}  # the full name is used more: it stays
+    assert _canonical(["曹操", "曹公"], counts, set()) == "曹操"
+
+
+def test_one_character_references_count_only_for_an_unshared_given_name():
+    from graph.entities.titles import _keys_of, _single_refs
+
+    keys = [_keys_of(["曹操"]), _keys_of(["孙权"]), _keys_of(["刘权"])]
+    refs = _single_refs(keys)
+    assert "操曰" in refs[("one", 0)]
+    assert ("one", 1) not in refs and ("one", 2) not in refs  # 权: two people

@@ -15,6 +15,7 @@ the text ties it to that person in two independent ways:
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 
@@ -28,9 +29,33 @@ MIN_BARE = 5  # uses of the title outside a longer name
 WINDOW = 300
 MIN_COVER = 0.6
 MIN_LIFT = 1.5
+CONFERRAL_VOTES = 3  # a title conferred on a person weighs as much as three appositions
 _COUNTED = frozenset("一二三四五六七八九十两众诸")  # 三人, 四众: head counts
 _COLLECTIVE = frozenset("徒们众")  # 师徒, 小的们
 _SAMPLE_STEP = 97  # characters between the probes of the baseline
+
+# A title conferred on, or taken by, a named person: "玄德进位汉中王", "曹丕自立为大魏皇帝",
+# "封孙权为吴王", "加诸葛亮为武乡侯". The title ends in a rank (王侯公帝).
+_TITLE = r"([\u4e00-\u9fff]{1,3}[王侯公帝])(?=[，。、；！？\s”])"
+_CONFERRED = (
+    re.compile(
+        r"([\u4e00-\u9fff]{2,4})(?:进位|自立为|既为|即位为|拜为|封为|号为|尊为|进爵为|称)" + _TITLE
+    ),
+    re.compile(r"(?:封|尊|立|加|拜)([\u4e00-\u9fff]{1,4}?)为" + _TITLE),
+)
+
+
+def conferred_titles(text: str, names: Collection[str]) -> list[tuple[str, str]]:
+    """(title, name) for each title the text confers on a known name (the longest name that
+    ends the words before the verb)."""
+    out = []
+    for pattern in _CONFERRED:
+        for m in pattern.finditer(text):
+            head, title = m.groups()
+            name = next((head[-k:] for k in (4, 3, 2) if head[-k:] in names), None)
+            if name is not None and title != name and len(title) >= 2:
+                out.append((title, name))
+    return out
 
 
 def _title_candidates(groups: Sequence[list[str]], titles: Collection[str]) -> set[str]:
@@ -55,18 +80,30 @@ def _title_candidates(groups: Sequence[list[str]], titles: Collection[str]) -> s
 
 
 def bare_title_links(
-    chapters: Sequence[tuple[int, str]], uf: UnionFind, titles: Collection[str] = TITLES
+    chapters: Sequence[tuple[int, str]],
+    uf: UnionFind,
+    titles: Collection[str] = TITLES,
+    conferred: Sequence[tuple[str, str]] = (),
 ) -> list[tuple[str, str]]:
-    """(title, member of its holder) for bare titles one person holds (see module doc)."""
+    """(title, member of its holder) for bare titles one person holds (see module doc).
+    `conferred` adds (title, name) pairs from conferrals: the title is tested, and the
+    conferral counts as `CONFERRAL_VOTES` votes for the name's holder."""
     groups = uf.groups()
     group_of = {m: i for i, g in enumerate(groups) for m in g}
-    cands = {t for t in _title_candidates(groups, titles) if t not in group_of}
+    extra = {t for t, n in conferred if n in group_of}
+    for t in extra:  # a conferred title standing as a name on its own (汉中王) is tested too
+        if t in group_of and len(groups[group_of[t]]) == 1:
+            del group_of[t]
+    cands = {t for t in _title_candidates(groups, titles) | extra if t not in group_of}
     if not cands:
         return []
     patterns: dict[object, list[str]] = {m: [m] for m in group_of}
     patterns.update({("t", t): [t] for t in cands})
     automaton, keys = build_automaton(patterns)
     votes: dict[str, Counter] = {t: Counter() for t in cands}
+    for t, n in conferred:
+        if t in cands and n in group_of:
+            votes[t][group_of[n]] += CONFERRAL_VOTES
     bare: dict[str, list[tuple[int, int]]] = {t: [] for t in cands}  # (chapter, position)
     compound = {m: [t for t in cands if len(m) > len(t) and m.endswith(t)] for m in group_of}
     seen: dict[int, list[tuple[int, int]]] = {}  # group -> (chapter, position) of its names

@@ -217,6 +217,9 @@ def _animal_surname_links(
     return links
 
 
+NAME_FORM_DOMINANCE = 3.0
+
+
 def _canonical(
     members: list[str], counts: dict[str, int], formal: set[str], minor: Collection[str] = ()
 ) -> str:
@@ -237,7 +240,19 @@ def _canonical(
         if not titled and counts.get(m, 0) >= 2 and m not in minor:  # 唐圣僧 beside 唐僧
             full_forms.append(m)
     pool = full_forms or members
-    return max(pool, key=lambda m: (counts.get(m, 0), len(m)))
+    best = max(pool, key=lambda m: (counts.get(m, 0), len(m)))
+    # A surname + one-character title the text uses as the name itself (唐僧, 沙僧 beside the
+    # rarer 唐三藏, 沙悟净) is shown when it clearly dominates.
+    short = [
+        m
+        for m in members
+        if len(m) == 2 and m[0] in SURNAMES_1 and m[1] in ADDRESS_TITLES and m not in minor
+    ]
+    if full_forms and short:
+        top = max(short, key=lambda m: counts.get(m, 0))
+        if counts.get(top, 0) >= NAME_FORM_DOMINANCE * counts.get(best, 0):
+            return top
+    return best
 
 
 def discover_characters(

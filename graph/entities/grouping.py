@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import ahocorasick_rs
 
 from .aliases import UnionFind, containment_links, split_surname
-from .bare_titles import bare_title_links
+from .bare_titles import bare_title_links, conferred_titles
+from .epithets import epithet_links
 from .initials import initial_form_links, initial_forms, tail_form_links
 from .lexicon import ADDRESS_TITLES, NAME_SUFFIXES, TITLES
 from .scanning import build_automaton
@@ -326,8 +327,11 @@ def build_groups(
             links.append((a, b))
     for a, b in agreeing_in_gender(uf, links, usage.counts):
         uf.union(a, b)
-    for title, holder in bare_title_links(chapters, uf):
+    for title, holder in bare_title_links(chapters, uf, conferred=conferred_titles(full, names)):
         uf.parent.setdefault(title, title)
         uf.union(holder, title)
+    for form, name in epithet_links(chapters, uf):
+        uf.parent.setdefault(form, form)
+        uf.union(name, form)
     groups = [g for g in uf.groups() if len(g) > 1 or g[0] not in tentative]
     return groups, usage

@@ -16,7 +16,15 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
 from .aliases import UnionFind, split_surname
-from .lexicon import ADDRESS_TITLES, FUNCTION_SURNAMES, KIN_TERMS, NAME_SUFFIXES, TITLES, _words
+from .lexicon import (
+    ADDRESS_TITLES,
+    FUNCTION_SURNAMES,
+    KIN_TERMS,
+    NAME_SUFFIXES,
+    RIGHT_CUES,
+    TITLES,
+    _words,
+)
 from .scanning import build_automaton
 
 # Surname + title forms worth counting for every surname of an accepted full name.
@@ -158,6 +166,22 @@ def _keys_of(members: Collection[str]) -> set[tuple[str, str]]:
     return keys
 
 
+def _single_refs(keys: Sequence[set[tuple[str, str]]]) -> dict[object, list[str]]:
+    """One-character references (操曰, 卓大怒) for the given names only one person carries:
+    the character + a speech or action cue, at the start of a clause."""
+    holders: dict[str, set[int]] = {}
+    for g, ks in enumerate(keys):
+        for kind, key in ks:
+            if kind == "given":
+                holders.setdefault(key, set()).add(g)
+    return {
+        ("one", g): [c + cue for cue in RIGHT_CUES]
+        for c, gs in holders.items()
+        if len(gs) == 1
+        for g in gs
+    }
+
+
 def antecedent_links(
     chapters: Sequence[tuple[int, str]],
     uf: UnionFind,
@@ -177,12 +201,19 @@ def antecedent_links(
     pending = {f: k for f, k in forms.items() if f in group_of and not keys[group_of[f]] and k}
     if not pending:
         return []
-    automaton, pattern_keys = build_automaton({m: [m] for m in group_of})
+    patterns: dict[object, list[str]] = {m: [m] for m in group_of}
+    patterns.update(_single_refs(keys))
+    automaton, pattern_keys = build_automaton(patterns)
     votes: dict[str, Counter] = {f: Counter() for f in pending}
     for _number, body in chapters:
         last: dict[tuple[str, str], tuple[int, int]] = {}
         for idx, start, _end in automaton.find_matches_as_indexes(body):
             name = pattern_keys[idx]
+            if isinstance(name, tuple):  # 操曰: the person, named by one character
+                if start == 0 or not "\u4e00" <= body[start - 1] <= "\u9fff":
+                    for k in keys[name[1]]:
+                        last[k] = (start, name[1])
+                continue
             if not isinstance(name, str):
                 continue
             g = group_of[name]
