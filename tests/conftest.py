@@ -114,19 +114,23 @@ def quick_backoff(monkeypatch):
     )
 
 
-def fail_first_lines_once(emu) -> set[str]:
-    """Make the first line of every batch the emulator holds fail once (an error-file line), then
-    pass; returns their custom_ids."""
-    import json
-
-    first_lines = {json.loads(b.lines[0])["custom_id"] for b in emu.batches.values()}
+def fail_once(emu, custom_ids: set[str]) -> None:
+    """Make these batch lines fail once (an error-file line), then pass."""
     failed: set[str] = set()
 
     def first_time_only(custom_id, body):
-        if custom_id in first_lines and custom_id not in failed:
+        if custom_id in custom_ids and custom_id not in failed:
             failed.add(custom_id)
             return True
         return False
 
     emu.faults.batch_error_lines = first_time_only
+
+
+def fail_first_lines_once(emu) -> set[str]:
+    """Make the first line of every batch the emulator holds fail once; returns their custom_ids."""
+    import json
+
+    first_lines = {json.loads(b.lines[0])["custom_id"] for b in emu.batches.values()}
+    fail_once(emu, first_lines)
     return first_lines

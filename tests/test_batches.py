@@ -32,7 +32,7 @@ from graph.models import (
     Relation,
     RelationPhase,
 )
-from tests.conftest import fail_first_lines_once
+from tests.conftest import fail_first_lines_once, fail_once
 from tests.emulator import GARBAGE_REPLY
 
 Status = LLMTask.Status
@@ -192,15 +192,7 @@ def test_it_resubmits_error_file_lines_until_they_succeed(emu, upload, poll):
     upload()
     novel = the_novel()
     targets = set(list(ids_of(novel.tasks.filter(kind="relation")))[:5])
-    failed = set()
-
-    def first_time_only(custom_id, body):
-        if custom_id in targets and custom_id not in failed:
-            failed.add(custom_id)
-            return True
-        return False
-
-    emu.faults.batch_error_lines = first_time_only
+    fail_once(emu, targets)
 
     report = poll()
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 
 import ahocorasick_rs
 
-from .aliases import UnionFind, containment_links, split_surname
+from .aliases import UnionFind, containment_links
 from .bare_titles import bare_title_links, conferred_titles
 from .epithets import epithet_links
 from .initials import initial_form_links, initial_forms, tail_form_links
-from .lexicon import ADDRESS_TITLES, NAME_SUFFIXES, TITLES
+from .lexicon import ADDRESS_TITLES, TITLES
 from .scanning import build_automaton
 from .self_naming import self_naming_links
 from .titles import (
@@ -37,6 +37,7 @@ from .titles import (
     agreeing_in_gender,
     antecedent_links,
     core_forms,
+    full_name_parts,
     gender_clash,
     generated_forms,
     titled_forms,
@@ -177,16 +178,6 @@ def shared_name_choice(short: str, owners: list[list[str]], usage: Usage) -> int
     return None
 
 
-def _full_name_parts(name: str) -> tuple[str, str] | None:
-    """(surname, given) when `name` is a surname + a given name (not + a title)."""
-    parts = split_surname(name)
-    if not parts or parts[1] in TITLES or parts[1] in ADDRESS_TITLES:
-        return None
-    if len(parts[1]) == 1 and len(parts[0]) == 1 and parts[1] in NAME_SUFFIXES:
-        return None  # 唐王, 贾母, 唐僧: a surname and a title or kin word
-    return parts
-
-
 def _address_targets(name: str) -> list[tuple[str, str]]:
     """How an address form could point at a person: ("surname", S) or ("given", first char)."""
     out = []
@@ -211,7 +202,7 @@ def address_links(uf: UnionFind, usage: Usage, skip: Collection[str] = ()) -> li
     by_given: dict[str, set[int]] = {}
     for i, g in enumerate(groups):
         for m in g:
-            parts = _full_name_parts(m)
+            parts = full_name_parts(m)
             if parts:
                 by_surname.setdefault(parts[0], set()).add(i)
                 by_given.setdefault(parts[1][0], set()).add(i)
@@ -220,7 +211,7 @@ def address_links(uf: UnionFind, usage: Usage, skip: Collection[str] = ()) -> li
     links = []
     for name in list(group_of):
         own = group_of[name]
-        if name in skip or any(_full_name_parts(m) for m in groups[own]):
+        if name in skip or any(full_name_parts(m) for m in groups[own]):
             continue  # already under a full name
         for kind, key in _address_targets(name):
             owners = (by_surname if kind == "surname" else by_given).get(key, set()) - {own}
@@ -266,7 +257,7 @@ def build_groups(
     # statistics: its uses outside the full name must be at least two.
     pending = {}
     for name in names:
-        parts = _full_name_parts(name)
+        parts = full_name_parts(name)
         if parts and len(parts[1]) == 2 and parts[1] not in names:
             pending[name] = parts[1]
     found = count_all(chapters, [*pending, *pending.values()])
