@@ -16,6 +16,8 @@ def _local_settings(settings, tmp_path):
     settings.ZHIPUAI_API_KEY = ""
     settings.ZHIPUAI_BASE_URL = "http://127.0.0.1:9/unreachable"
     settings.BATCH_DIR = tmp_path / "batches"
+    # Hashing the test users' passwords properly would dominate the admin tests' run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -31,12 +31,6 @@ MODELS = [Novel, Chapter, Character, CharacterAttribute, Relation, RelationPhase
 _ids = count(1)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    """The admin users' password hashing would dominate the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def url(model: type, view: str, *args: object) -> str:
     return reverse(f"admin:graph_{model._meta.model_name}_{view}", args=args)
 
