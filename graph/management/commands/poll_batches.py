@@ -25,7 +25,9 @@ class Command(BaseCommand):
         if not settings.ZHIPUAI_API_KEY:
             raise CommandError("未设置 ZHIPUAI_API_KEY，无法轮询批处理任务", returncode=2)
         client = client_from_settings()
-        interval = options["interval"] or settings.POLL_INTERVAL
+        interval = max(
+            1, settings.POLL_INTERVAL if options["interval"] is None else options["interval"]
+        )
         self._stop = False
         if options["loop"]:
             signal.signal(signal.SIGTERM, self._request_stop)

@@ -56,7 +56,11 @@ class Command(BaseCommand):
             client = client_from_settings() if mode != Mode.OFFLINE else None
             pipeline.run(novel, mode=mode, progress=progress, client=client)
             if options["wait"] and mode == Mode.BATCH:
-                self.wait(novel, client, options["interval"] or settings.POLL_INTERVAL)
+                self.wait(
+                    novel,
+                    client,
+                    settings.POLL_INTERVAL if options["interval"] is None else options["interval"],
+                )
         except OutOfBalance as exc:
             raise CommandError(str(exc)) from None
         except ZhipuError as exc:
