@@ -443,6 +443,23 @@ def test_a_title_conferred_on_a_person_is_a_candidate_with_votes():
     assert all(n in {"玄德", "孙权"} for _, n in found)
 
 
+def test_a_conferred_title_stands_for_its_holder_after_the_conferral():
+    from graph.entities.bare_titles import bare_title_links, conferred_titles
+
+    filler = "天色已晚，众军各自歇息。" * 30
+    before = ["玄德引兵至此。" + filler] * 4
+    conferral = ["众官议定，玄德进位汉中王。" + filler]
+    after = ["玄德在成都。" + filler + "汉中王闻之，大惊。" + filler] * 6
+    chapters = _novel([before, conferral, after])
+    uf = _uf(["刘备", "玄德"], ["曹操"])
+    conferred = conferred_titles("\n".join(b for _, b in chapters), {"玄德", "刘备", "曹操"})
+    assert bare_title_links(chapters, uf, titles=[], conferred=conferred) == [("汉中王", "刘备")]
+    # Used long before the conferral, the title is someone else's (or a common word): no link.
+    early = ["汉中王刘邦起兵。" + filler] * 6
+    chapters = _novel([early, conferral, after])
+    assert bare_title_links(chapters, uf, titles=[], conferred=conferred) == []
+
+
 def test_an_epithet_prefix_joins_the_one_person_it_is_built_on():
     from graph.entities.epithets import epithet_links
 

@@ -30,6 +30,10 @@ WINDOW = 300
 MIN_COVER = 0.6
 MIN_LIFT = 1.5
 CONFERRAL_VOTES = 3  # a title conferred on a person weighs as much as three appositions
+# A title conferred on one person stands for that person afterwards (汉中王 for 玄德): the text
+# then uses the title *instead of* the name, so the scene test is replaced by a succession test.
+AFTER_SHARE = 0.9  # bare uses from the conferral chapter on
+SAME_CHAPTER = 0.6  # bare uses in a chapter that also names the holder
 _COUNTED = frozenset("一二三四五六七八九十两众诸")  # 三人, 四众: head counts
 _COLLECTIVE = frozenset("徒们众")  # 师徒, 小的们
 _SAMPLE_STEP = 97  # characters between the probes of the baseline
@@ -56,6 +60,14 @@ def conferred_titles(text: str, names: Collection[str]) -> list[tuple[str, str]]
             if name is not None and title != name and len(title) >= 2:
                 out.append((title, name))
     return out
+
+
+def _conferral_chapter(chapters: Sequence[tuple[int, str]], title: str, name: str) -> int | None:
+    """The first chapter that confers `title` on `name`."""
+    for number, body in chapters:
+        if title in body and (title, name) in conferred_titles(body, {name}):
+            return number
+    return None
 
 
 def _title_candidates(groups: Sequence[list[str]], titles: Collection[str]) -> set[str]:
@@ -137,13 +149,45 @@ def bare_title_links(
                 hit += 1
         return hit / len(points) if points else 0.0
 
+    holders: dict[str, set[int]] = {}
+    for t, n in conferred:
+        if n in group_of:
+            holders.setdefault(t, set()).add(group_of[n])
+
+    def succeeded(t: str, g: int) -> bool:
+        """Is `t` conferred on group `g` alone, and used for it from the conferral on?"""
+        if holders.get(t) != {g}:
+            return False
+        first = min(
+            (
+                c
+                for tt, n in conferred
+                if tt == t and n in group_of
+                for c in [_conferral_chapter(chapters, t, n)]
+                if c is not None
+            ),
+            default=None,
+        )
+        if first is None:
+            return False
+        uses = bare[t]
+        named = {number for number, _ in seen.get(g, [])}
+        after = sum(1 for number, _ in uses if number >= first)
+        together = sum(1 for number, _ in uses if number in named)
+        return after >= AFTER_SHARE * len(uses) and together >= SAME_CHAPTER * len(uses)
+
     links = []
     for t, counter in votes.items():
         total = sum(counter.values())
-        if total < MIN_VOTES or len(bare[t]) < MIN_BARE:
+        if len(bare[t]) < MIN_BARE or not total:
             continue
         g, n = counter.most_common(1)[0]
         if n < MAJORITY * total:
+            continue
+        if succeeded(t, g):
+            links.append((t, groups[g][0]))
+            continue
+        if total < MIN_VOTES:
             continue
         c = cover(g, bare[t])
         base = cover(g, probes)
