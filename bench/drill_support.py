@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import secrets
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from tests.emulator import ZhipuEmulator
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "samples" / "青锋录.txt"
-API_KEY = "drillid0042.DrillSecretHalfNotReal"
+API_KEY = f"drill.{secrets.token_hex(12)}"  # a fake key, fresh each run
 
 # Given names of the sample's people (surnames stay) and what a variant may call them instead.
 RENAMED = ("青锋", "映雪", "云起", "晚照")

@@ -13,9 +13,10 @@ import pytest
 
 from graph.llm.realtime import Outcome, OutOfBalance, RunStats, run_chat
 from graph.llm.zhipu import ZhipuClient
+from tests.conftest import TEST_API_KEY
 from tests.emulator import GARBAGE_REPLY, ZhipuEmulator
 
-API_KEY = "0123456789abcdef.SecretHalfOfTheKey"
+API_KEY = TEST_API_KEY
 
 
 @pytest.fixture
