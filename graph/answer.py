@@ -9,7 +9,7 @@ from graph import results
 from graph.llm import offline
 from graph.llm.realtime import Outcome, run_chat
 from graph.llm.zhipu import ZhipuClient
-from graph.models import LLMTask, Novel, Origin
+from graph.models import TO_SEND, LLMTask, Novel, Origin
 from graph.progress import Progress
 
 SAVE_EVERY = 50  # realtime answers kept in memory at most before they are written
@@ -17,7 +17,7 @@ HTTP_TRIES = 6  # tries per request through 429s, 5xx and timeouts (with backoff
 
 
 def unsettled(novel: Novel):
-    return novel.tasks.filter(status__in=[LLMTask.Status.PENDING, LLMTask.Status.FAILED])
+    return novel.tasks.filter(status__in=TO_SEND)
 
 
 def answer_offline(novel: Novel, progress: Progress) -> None:

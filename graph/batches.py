@@ -24,7 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from graph import results
-from graph.cooccurrence import estimate_tokens
+from graph.cooccurrence import request_tokens
 from graph.llm.zhipu import (
     BATCH_ENDPOINT,
     TERMINAL_STATUSES,
@@ -32,7 +32,7 @@ from graph.llm.zhipu import (
     ZhipuError,
     parse_result_line,
 )
-from graph.models import BatchJob, LLMTask, Novel, Origin
+from graph.models import TO_SEND, BatchJob, LLMTask, Novel, Origin
 
 log = logging.getLogger(__name__)
 OPEN = [BatchJob.Status.SUBMITTING, BatchJob.Status.SUBMITTED, BatchJob.Status.COLLECTING]
@@ -77,7 +77,7 @@ def chunks(tasks: list[LLMTask], max_lines: int, max_bytes: int) -> Iterator[Chu
 
 def sendable(novel: Novel):
     """Tasks of a novel that still need an answer and are in no open batch."""
-    return novel.tasks.filter(status__in=[LLMTask.Status.PENDING, LLMTask.Status.FAILED]).filter(
+    return novel.tasks.filter(status__in=TO_SEND).filter(
         Q(batch_job__isnull=True) | ~Q(batch_job__status__in=OPEN)
     )
 
@@ -89,9 +89,7 @@ def plan(novel: Novel) -> list[dict]:
         {
             "requests": len(chunk.tasks),
             "bytes": len(chunk.data),
-            "input_tokens": sum(
-                estimate_tokens(m["content"]) for t in chunk.tasks for m in t.request["messages"]
-            ),
+            "input_tokens": sum(request_tokens(t.request) for t in chunk.tasks),
         }
         for chunk in chunks(tasks, settings.BATCH_MAX_LINES, settings.BATCH_MAX_BYTES)
     ]
@@ -134,7 +132,7 @@ def _create_job(novel: Novel, chunk: Chunk) -> tuple[BatchJob, Chunk] | None:
         job = BatchJob.objects.create(novel=novel, line_count=len(chunk.tasks))
         taken = LLMTask.objects.filter(
             pk__in=[t.pk for t in chunk.tasks],
-            status__in=[LLMTask.Status.PENDING, LLMTask.Status.FAILED],
+            status__in=TO_SEND,
         ).update(batch_job=job, status=LLMTask.Status.SUBMITTED)
         if taken == 0:
             job.delete()

@@ -29,6 +29,11 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(cjk * 0.7 + (len(text) - cjk) * 0.25)
 
 
+def request_tokens(body: dict) -> int:
+    """Estimated input tokens of a chat-completion request body."""
+    return sum(estimate_tokens(m["content"]) for m in body["messages"])
+
+
 @dataclass
 class PairStat:
     a: Key

@@ -320,4 +320,10 @@ class LLMTask(models.Model):
 
     @property
     def settled(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.DEFAULTED)
+        return self.status in SETTLED
+
+
+# Task statuses by what they mean for the pipeline (queries use these, not ad-hoc lists).
+SETTLED = (LLMTask.Status.SUCCEEDED, LLMTask.Status.DEFAULTED)  # has its final result
+TO_SEND = (LLMTask.Status.PENDING, LLMTask.Status.FAILED)  # waits for a (new) request
+UNANSWERED = (LLMTask.Status.FAILED, LLMTask.Status.DEFAULTED)  # no good answer yet

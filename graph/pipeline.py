@@ -16,10 +16,10 @@ from graph import batches, prompts, results, taxonomy
 from graph.answer import answer_offline, answer_realtime
 from graph.cooccurrence import (
     ParagraphStore,
-    estimate_tokens,
     evolution_evidence,
     pair_statistics,
     pattern_weight,
+    request_tokens,
     select_evidence,
     top_pairs,
 )
@@ -27,7 +27,7 @@ from graph.dbutil import bulk_set
 from graph.entities import discover_characters, scan_mentions
 from graph.entities.aliases import split_surname
 from graph.llm.zhipu import client_from_settings
-from graph.models import Chapter, Character, LLMTask, Mode, Novel, Origin, Relation
+from graph.models import SETTLED, Chapter, Character, LLMTask, Mode, Novel, Origin, Relation
 from graph.progress import Progress
 from graph.text import TextError, decode, split_chapters
 
@@ -381,12 +381,8 @@ def choose_mode(requested: str | None) -> tuple[str, str]:
 def estimate(novel: Novel) -> dict[str, dict[str, int]]:
     """Requests and estimated input tokens per task kind, for the tasks still to send."""
     figures: dict[str, dict[str, int]] = {}
-    for task in novel.tasks.exclude(
-        status__in=[LLMTask.Status.SUCCEEDED, LLMTask.Status.DEFAULTED]
-    ):
+    for task in novel.tasks.exclude(status__in=SETTLED):
         entry = figures.setdefault(task.kind, {"requests": 0, "input_tokens": 0})
         entry["requests"] += 1
-        entry["input_tokens"] += sum(
-            estimate_tokens(m["content"]) for m in task.request["messages"]
-        )
+        entry["input_tokens"] += request_tokens(task.request)
     return figures

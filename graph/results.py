@@ -10,7 +10,15 @@ from django.utils import timezone
 
 from graph import prompts, replies
 from graph.dbutil import bulk_set
-from graph.models import CharacterAttribute, LLMTask, Novel, Origin, Relation, RelationPhase
+from graph.models import (
+    SETTLED,
+    CharacterAttribute,
+    LLMTask,
+    Novel,
+    Origin,
+    Relation,
+    RelationPhase,
+)
 
 SETTLE_FIELDS = [
     "status",
@@ -66,9 +74,7 @@ def save_settled(tasks: Iterable[LLMTask]) -> None:
 
 
 def unsettled_count(novel: Novel) -> int:
-    return novel.tasks.exclude(
-        status__in=[LLMTask.Status.SUCCEEDED, LLMTask.Status.DEFAULTED]
-    ).count()
+    return novel.tasks.exclude(status__in=SETTLED).count()
 
 
 def apply_if_settled(novel: Novel) -> bool:

@@ -18,8 +18,6 @@ from graph.models import (
 )
 
 PREVIEW_CHARS = 20_000
-SETTLED = (LLMTask.Status.SUCCEEDED, LLMTask.Status.DEFAULTED)
-UNANSWERED = (LLMTask.Status.FAILED, LLMTask.Status.DEFAULTED)
 
 
 def count_of(model: type, fk: str, **filters: Any) -> Coalesce:

@@ -10,8 +10,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from graph.admin.common import (
-    SETTLED,
-    UNANSWERED,
     ErrorFilter,
     column,
     count_of,
@@ -19,6 +17,8 @@ from graph.admin.common import (
     read_only,
 )
 from graph.models import (
+    SETTLED,
+    UNANSWERED,
     Chapter,
     Character,
     LLMTask,

@@ -8,13 +8,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from graph.admin.common import (
-    UNANSWERED,
     ErrorFilter,
     has_error,
     preview,
     read_only,
 )
 from graph.models import (
+    UNANSWERED,
     BatchJob,
     LLMTask,
     Novel,
