@@ -33,7 +33,7 @@ def answer_offline(novel: Novel, progress: Progress) -> None:
 
 def answer_realtime(novel: Novel, client: ZhipuClient, progress: Progress) -> None:
     """Concurrent chat completions; unparseable replies are asked again, up to LLM_MAX_ATTEMPTS.
-    Raises OutOfBalance (after saving every answer received) when the account runs dry."""
+    Raises RunStopped (after saving every answer received) when the account runs dry."""
     total = unsettled(novel).count()
     bar = progress.bar("实时 API 作答", total)
     for _round in range(settings.LLM_MAX_ATTEMPTS):

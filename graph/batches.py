@@ -236,7 +236,7 @@ def handle_one_batch(client: ZhipuClient, report=print, skip=()) -> int | None:
     try:
         advance(job, client, report)
     except ZhipuError as exc:
-        if exc.out_of_balance:
+        if exc.fatal:
             _unclaim(job)
             raise
         job.attempts += 1
@@ -413,7 +413,7 @@ def sweep(client: ZhipuClient, report) -> None:
         try:
             followup(novel, client, report)
         except ZhipuError as exc:
-            if exc.out_of_balance:
+            if exc.fatal:
                 raise
             # One novel's trouble (say, a refused upload) must not hold up the others.
             Novel.objects.filter(pk=novel.pk).update(last_error=exc.message[:2000])

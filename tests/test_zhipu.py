@@ -316,7 +316,7 @@ def test_it_turns_a_429_into_a_retryable_error(client, emulator, code):
     emulator.faults.chat_429_every = 1
     emulator.faults.chat_429_codes = [code]
     error = raised(client.chat, chat_body())
-    assert (error.status, error.code, error.permanent, error.out_of_balance) == (
+    assert (error.status, error.code, error.permanent, error.fatal) == (
         429,
         code,
         False,
@@ -325,10 +325,11 @@ def test_it_turns_a_429_into_a_retryable_error(client, emulator, code):
     assert emulator.stats.chat_requests == 1  # SDK retries are off
 
 
-def test_it_turns_1113_into_out_of_balance(client, emulator):
+def test_it_turns_1113_into_a_fatal_error(client, emulator):
     emulator.faults.chat_balance_exhausted = True
     error = raised(client.chat, chat_body())
-    assert error.status == 429 and error.code == "1113" and error.out_of_balance
+    assert error.status == 429 and error.code == "1113" and error.fatal
+    assert "余额不足" in error.user_line
 
 
 def test_it_treats_1301_as_permanent(client, emulator):
@@ -357,10 +358,11 @@ def test_it_builds_a_client_from_settings(settings, emulator):
     assert client_from_settings().chat(chat_body()).content
 
 
-def test_it_treats_a_bad_key_as_permanent(emulator):
+def test_it_treats_a_bad_key_as_fatal_for_the_run(emulator):
     emulator.api_key = "someone.else"
     error = raised(ZhipuClient(API_KEY, emulator.base_url).chat, chat_body())
-    assert error.status == 401 and error.permanent
+    assert error.status == 401 and error.fatal and not error.permanent
+    assert "ZHIPUAI_API_KEY" in error.user_line
 
 
 def test_it_times_out_quickly_without_retrying(emulator):

@@ -53,15 +53,14 @@ class RunStats:
     limits: list[tuple[float, int]] = field(default_factory=list)
 
 
-class OutOfBalance(Exception):
-    """The account cannot take more requests (1113 no balance, or locked): the run stopped."""
+class RunStopped(Exception):
+    """An account-wide fault (bad key, empty balance, quota, ...): the run stopped sending."""
 
     def __init__(self, error: ZhipuError, stats: RunStats) -> None:
         self.error, self.stats = error, stats
-        what = "余额不足" if error.code == "1113" else "不可用"
         super().__init__(
-            f"智谱账户{what}（{error.code}），已停止：本次完成 {stats.succeeded + stats.failed} 个任务，"
-            f"其余任务未发送，保持待处理；处理账户问题后重新运行即可继续。服务器消息：{error.message}"
+            f"{error.user_line}。已停止：本次完成 {stats.succeeded + stats.failed} 个任务，"
+            "其余任务保持待处理，重新运行即可继续"
         )
 
 
@@ -140,7 +139,7 @@ def run_chat(
     calling thread. ``items`` is read lazily. ``sleep`` waits when nothing is in flight
     and the next retry is not yet due.
 
-    Raises OutOfBalance when the account is out of balance: nothing more is sent,
+    Raises RunStopped on an account-wide fault (ZhipuError.fatal): nothing more is sent,
     requests in flight finish (and get their outcome if they finished), and items not
     yet finished get no outcome.
     """
@@ -184,7 +183,7 @@ def run_chat(
         if error is None:
             limiter.success()
             return finish(task, reply, None)
-        if error.out_of_balance:
+        if error.fatal:
             stop = stop or error
             return None  # not this item's fault: it stays pending
         if error.status == 429:
@@ -233,5 +232,5 @@ def run_chat(
             jobs.put(None)
         stats.elapsed = clock() - start
     if stop is not None:
-        raise OutOfBalance(stop, stats)
+        raise RunStopped(stop, stats)
     return stats

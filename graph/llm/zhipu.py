@@ -19,11 +19,12 @@ import httpx
 import zhipuai
 from zhipuai.core._errors import APIStatusError, APITimeoutError, ZhipuAIError
 
+from graph.llm import codes
+
 BATCH_ENDPOINT = "/v4/chat/completions"
 ACTIVE_STATUSES = frozenset({"validating", "in_progress", "finalizing", "cancelling"})
 TERMINAL_STATUSES = frozenset({"failed", "completed", "expired", "cancelled"})
 BATCH_STATUSES = ACTIVE_STATUSES | TERMINAL_STATUSES
-OUT_OF_BALANCE_CODES = frozenset({"1110", "1112", "1113", "1120", "1121"})
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
 _MS_THRESHOLD = 10**11  # timestamps below this are seconds, above it milliseconds
 _MAX_MESSAGE = 500
@@ -33,7 +34,9 @@ class ZhipuError(Exception):
     """A failed call to the Zhipu API, classified for the caller.
 
     ``permanent`` means this very request is at fault: sending it again cannot help.
-    ``out_of_balance`` means the account cannot work any more: stop everything.
+    ``fatal`` means every further request will fail the same way until a person acts (bad key,
+    empty balance, used-up quota, no real-name verification, a batch file refused whole): stop
+    the run, default nothing; ``advice`` then says in one line what to do.
     ``too_large`` means the uploaded file is over the size limit: split it.
     """
 
@@ -44,16 +47,24 @@ class ZhipuError(Exception):
         status: int | None = None,
         code: str | None = None,
         permanent: bool = False,
-        out_of_balance: bool = False,
+        fatal: bool = False,
         too_large: bool = False,
+        advice: str = "",
     ) -> None:
         self.message = " ".join(message.split())[:_MAX_MESSAGE]
         self.status = status
         self.code = code
         self.permanent = permanent
-        self.out_of_balance = out_of_balance
+        self.fatal = fatal
         self.too_large = too_large
+        self.advice = advice
         super().__init__(self.message)
+
+    @property
+    def user_line(self) -> str:
+        """One line for the user: what to do, then what the server said."""
+        said = f"{self.code}：{self.message}" if self.code else self.message
+        return f"{self.advice}（服务器消息 {said}）" if self.advice else f"智谱 API 出错：{said}"
 
 
 @dataclass(frozen=True)
@@ -125,16 +136,28 @@ def _status_error(exc: APIStatusError) -> ZhipuError:
     """Classify an HTTP error by status and business code."""
     status = exc.status_code
     code, text = _error_body(exc.response)
-    out_of_balance = code in OUT_OF_BALANCE_CODES
+    message = f"HTTP {status} code {code}: {text}" if text else str(exc)
+    fatal = codes.is_account_fault(status, code)
     too_large = status == 435
-    retryable = status in _RETRYABLE_STATUSES or status >= 500 or too_large
+    retryable = (
+        status in _RETRYABLE_STATUSES
+        or status >= 500
+        or too_large
+        or code in codes.TRANSIENT_ACCOUNT_CODES
+    )
+    advice = ""
+    if fatal:
+        advice = codes.advice(status, code, text or "")
+    elif code == codes.BUSY_MODEL_CODE:
+        advice = codes.busy_advice(text or "")
     return ZhipuError(
-        f"HTTP {status} code {code}: {text}" if text else str(exc),
+        message,
         status=status,
         code=code,
-        permanent=not (retryable or out_of_balance),
-        out_of_balance=out_of_balance,
+        permanent=not (retryable or fatal),
+        fatal=fatal,
         too_large=too_large,
+        advice=advice,
     )
 
 
@@ -213,9 +236,21 @@ class ZhipuClient:
             raise ZhipuError(f"the response is not JSON: {exc}", status=200) from None
 
     def upload_batch_file(self, filename: str, data: bytes) -> str:
-        """Upload a JSONL batch input file and return its file id."""
+        """Upload a JSONL batch input file and return its file id.
+
+        A refusal of the whole file (HTTP 400, e.g. code 1210: a model not on the batch whitelist,
+        or a custom_id the service does not accept) would repeat for every retry: it is fatal."""
         file = (filename, data, "application/jsonl")
-        return self._call(self._sdk.files.create, file=file, purpose="batch").id
+        try:
+            return self._call(self._sdk.files.create, file=file, purpose="batch").id
+        except ZhipuError as exc:
+            if exc.permanent and not exc.fatal:
+                exc.fatal = True
+                exc.advice = (
+                    "批处理文件被智谱整体拒绝（模型不在批处理白名单中，或 custom_id 不合规）："
+                    "请检查 LLM_MODEL 后重新运行"
+                )
+            raise
 
     def create_batch(self, input_file_id: str, metadata: dict[str, str] | None = None) -> BatchInfo:
         """Start a chat-completion batch over an uploaded file (the server deletes the input)."""

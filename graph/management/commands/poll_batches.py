@@ -53,11 +53,7 @@ class Command(BaseCommand):
         try:
             return batches.poll_once(client, self.stdout.write)
         except ZhipuError as exc:
-            if exc.out_of_balance:
-                raise CommandError(
-                    f"智谱账户余额不足或不可用（{exc.code}），已停止：{exc.message}"
-                ) from None
-            raise CommandError(f"智谱 API 出错：{exc.message}") from None
+            raise CommandError(exc.user_line) from None
 
     def _request_stop(self, *_):
         self._stop = True

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from graph import batches, pipeline
-from graph.llm.realtime import OutOfBalance
+from graph.llm.realtime import RunStopped
 from graph.llm.zhipu import ZhipuError, client_from_settings
 from graph.models import LLMTask, Mode, Novel
 from graph.progress import Progress
@@ -61,7 +61,7 @@ class Command(BaseCommand):
                     client,
                     settings.POLL_INTERVAL if options["interval"] is None else options["interval"],
                 )
-        except OutOfBalance as exc:
+        except RunStopped as exc:
             raise CommandError(str(exc)) from None
         except ZhipuError as exc:
             raise CommandError(
