@@ -26,8 +26,8 @@ def main() -> None:
     _django.setup(args.database_url)
 
     from graph import batches, prompts, results
-    from graph.llm import offline
     from graph.models import BatchJob, Character, LLMTask, Novel, Relation
+    from tests import offline_model
 
     t0 = time.perf_counter()
     novel = Novel.objects.create(
@@ -68,7 +68,7 @@ def main() -> None:
                     subject="x",
                     relation=relation,
                     character=a,
-                    custom_id=f"b-{kind[0]}{relation.pk}",
+                    custom_id=LLMTask.custom_id_for(novel.pk, kind, relation.pk),
                     request=body,
                     batch_job=job,
                     status=LLMTask.Status.SUBMITTED,
@@ -88,7 +88,7 @@ def main() -> None:
                 kind="attribute",
                 subject=person.name,
                 character=person,
-                custom_id=f"b-a{person.pk}",
+                custom_id=LLMTask.custom_id_for(novel.pk, "attribute", person.pk),
                 request=body,
                 batch_job=job,
                 status=LLMTask.Status.SUBMITTED,
@@ -102,7 +102,7 @@ def main() -> None:
                 {
                     "index": 0,
                     "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": offline.answer(task.request)},
+                    "message": {"role": "assistant", "content": offline_model.answer(task.request)},
                 }
             ],
             "usage": {"prompt_tokens": 500, "completion_tokens": 40, "total_tokens": 540},

@@ -59,7 +59,7 @@ class Drill:
         """Make `count` fresh novels and run them in `mode` (realtime answers, batch submits)."""
         from drill_support import novel_text
 
-        from graph import pipeline
+        from graph import dispatch, pipeline
         from graph.progress import Progress
 
         ids = []
@@ -68,7 +68,8 @@ class Drill:
             title, text = novel_text(self.made, self.tag, self.rng)
             novel, _ = pipeline.ingest(text.encode(), source_name=f"{title}.txt", title=title)
             quiet = Progress(io.StringIO(), quiet=True)
-            pipeline.run(novel, mode=mode, progress=quiet, client=client)
+            pipeline.prepare(novel, quiet)
+            dispatch.run(novel, mode=mode, progress=quiet, client=client)
             ids.append(novel.pk)
         return ids
 
@@ -109,12 +110,28 @@ def done(ids: list[int]) -> bool:
 
 def poll_here(ids: list[int], client, report=None, limit: float = 120) -> None:
     """Poll in this process until the novels are done (or `limit` seconds pass)."""
-    from graph import batches
+    from graph import dispatch
+    from graph.progress import Progress
 
+    progress = Progress(LineHook(report) if report else io.StringIO())
     end = time.monotonic() + limit
     while not done(ids) and time.monotonic() < end:
-        if not batches.poll_once(client, report or (lambda line: None)):
+        if not dispatch.poll(client, progress):
             time.sleep(0.05)
+
+
+class LineHook:
+    """A text stream that hands each line a Progress writes to `hook`."""
+
+    def __init__(self, hook: Callable[[str], None]):
+        self.hook = hook
+
+    def write(self, text: str) -> None:
+        for line in text.splitlines():
+            self.hook(line)
+
+    def flush(self) -> None:
+        pass
 
 
 # --- realtime ---------------------------------------------------------------------------------
@@ -190,16 +207,18 @@ def batch_fail_validation(drill: Drill):
 
 def batch_cancel(drill: Drill):
     """Half the jobs (seeded) are cancelled while in progress, as the admin action does."""
-    from graph import batches
+    from graph import batches, dispatch
+    from graph.llm.zhipu import client_from_settings
     from graph.models import BatchJob
+    from graph.progress import Progress
 
     drill.faults(batch_steps=3)
 
     def cancel_some(ids, client) -> None:
-        batches.poll_once(client, lambda line: None)  # validating -> in_progress
-        jobs = list(BatchJob.objects.filter(novel_id__in=ids, status__in=batches.OPEN))
+        dispatch.poll(client, Progress(io.StringIO()))  # validating -> in_progress
+        jobs = list(BatchJob.objects.filter(novel_id__in=ids, status__in=BatchJob.OPEN))
         for job in drill.rng.sample(jobs, max(1, len(jobs) // 2)):
-            batches.cancel_job(job)  # the admin action's call: a client from settings
+            batches.cancel_job(job, client_from_settings())  # as the admin action does
 
     return batch(drill, 2, after_submit=cancel_some)
 
@@ -301,12 +320,12 @@ def run(names: list[str], quick: bool, seed: int, workdir: Path) -> bool:
     from drill_audit import Audit
     from drill_support import API_KEY, DrillEmulator
 
-    from graph import answer
-    from graph.llm import offline
+    from graph import dispatch
     from graph.llm.realtime import run_chat
+    from tests import offline_model
 
-    answer.run_chat = functools.partial(run_chat, base_delay=0.05, max_delay=0.5)
-    emu = DrillEmulator(model=offline.answer).start()
+    dispatch.run_chat = functools.partial(run_chat, base_delay=0.05, max_delay=0.5)
+    emu = DrillEmulator(model=offline_model.answer).start()
     settings.ZHIPUAI_API_KEY, settings.ZHIPUAI_BASE_URL = API_KEY, emu.base_url
     settings.LLM_MAX_ATTEMPTS = 3
     drill = Drill(emu, random.Random(seed), quick, f"{seed}-{uuid.uuid4().hex[:6]}", workdir)

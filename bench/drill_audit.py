@@ -2,7 +2,7 @@
 
 Evidence of an answer is what the emulator wrote into the output file of a batch that was
 collected (its job is `done`), or a chat reply the client received (RecordingClient). A
-"successful" answer is one the app's own parser accepts (results.record_reply on a probe task).
+"successful" answer is one the app's own parser accepts (LLMTask.record_reply on a probe task).
 
 lost:          a successful answer whose task is not settled with it (status succeeded, origin
                llm, that response, that batch job), tokens missing, a task left unsettled, an
@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from graph import results
 from graph.llm.zhipu import parse_result_line
 from graph.models import BatchJob, CharacterAttribute, LLMTask, Novel, Origin, RelationPhase
 from graph.prompts import ATTRIBUTE_KEYS
@@ -50,7 +49,7 @@ class Evidence:
 
 def parses(kind: str, content: str) -> bool:
     probe = LLMTask(kind=kind)
-    results.record_reply(probe, content, Origin.LLM)
+    probe.record_reply(content, Origin.LLM)
     return probe.status == LLMTask.Status.SUCCEEDED
 
 
@@ -64,7 +63,8 @@ def batch_evidence(emu, novel_ids, tasks: dict[str, LLMTask], audit: Audit) -> E
         if not any(_custom_id(line) in tasks for line in batch.lines[:1]):
             continue
         job = jobs.get(batch.id)
-        answered = emu.files[batch.output_file_id].data if batch.output_file_id else b""
+        stored = emu.files.get(batch.output_file_id) or emu.deleted.get(batch.output_file_id)
+        answered = stored.data if stored else b""
         if job is None:
             orphans += 1
             continue

@@ -35,7 +35,8 @@ def main() -> None:
             [sys.executable, str(tool), "--chars", str(args.chars), "-o", str(path)], check=True
         )
 
-    from graph import pipeline
+    from graph import dispatch, pipeline
+    from graph.models import Novel
     from graph.progress import Progress
 
     progress = Progress(quiet=True)
@@ -45,7 +46,8 @@ def main() -> None:
     novel, _ = pipeline.ingest(data, source_name=path.name)
     times["读取+解码+分章+写入 (ingest)"] = time.perf_counter() - start
     ws = pipeline.Workspace(novel)
-    for stage, label, step in pipeline.STAGES:
+    for stage in Novel.RESTARTABLE:
+        label, step = pipeline.STAGES[stage]
         t = time.perf_counter()
         step(novel, ws, progress)
         times[f"{label} ({stage})"] = time.perf_counter() - t
@@ -53,7 +55,7 @@ def main() -> None:
     print(f"输入：{path.name}，{novel.char_count} 字，{novel.chapters.count()} 章")
     for label, seconds in times.items():
         print(f"  {label}: {seconds:.2f} s")
-    figures = pipeline.estimate(novel)
+    figures = dispatch.estimate(novel)
     print(
         f"人物 {novel.characters.count()}，候选关系 {novel.relations.count()}，任务 "
         + "、".join(f"{k} {v['requests']}" for k, v in figures.items())

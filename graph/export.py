@@ -25,13 +25,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 import networkx as nx
 
 from graph import metrics, taxonomy
-from graph.models import Novel
+from graph.models import Character, Novel, Relation
 
 FORMATS = ("json", "graphml", "gexf", "csv")
 EDGE_COLUMNS = ["source", "target", "type", "confidence", "cooccurrences", "first_chapter",
@@ -42,10 +43,19 @@ LIST_SEPARATOR = ";"
 
 def build_graph(novel: Novel) -> nx.DiGraph:
     """The graph of `novel` in four queries (characters, attributes, relations, phases)."""
-    graph = nx.DiGraph(name=novel.title, novel_id=novel.pk)
-    characters = novel.characters.prefetch_related("attributes").order_by("rank", "name")
+    return build_graphs([novel])[novel.pk]
+
+
+def build_graphs(novels: Iterable[Novel]) -> dict[int, nx.DiGraph]:
+    """The graphs of several novels, by novel id, in the same four queries (admin lists)."""
+    graphs = {novel.pk: nx.DiGraph(name=novel.title, novel_id=novel.pk) for novel in novels}
+    characters = (
+        Character.objects.filter(novel_id__in=graphs)
+        .prefetch_related("attributes")
+        .order_by("rank", "name")
+    )
     for character in characters:
-        graph.add_node(
+        graphs[character.novel_id].add_node(
             character.name,
             name=character.name,
             aliases=[a for a in character.aliases if a != character.name],
@@ -55,13 +65,14 @@ def build_graph(novel: Novel) -> nx.DiGraph:
             attributes={a.key: a.value for a in character.attributes.all()},
         )
     relations = (
-        novel.relations.select_related("source", "target")
+        Relation.objects.filter(novel_id__in=graphs)
+        .select_related("source", "target")
         .prefetch_related("phases")
         .defer("snippets", "source__aliases", "target__aliases")
         .order_by("-cooccurrence", "pk")
     )
     for relation in relations:
-        graph.add_edge(
+        graphs[relation.novel_id].add_edge(
             relation.source.name,
             relation.target.name,
             type=taxonomy.label(relation.type),
@@ -83,7 +94,7 @@ def build_graph(novel: Novel) -> nx.DiGraph:
                 for phase in relation.phases.all()
             ],
         )
-    return graph
+    return graphs
 
 
 def metric_graph(novel: Novel) -> nx.DiGraph:

@@ -15,12 +15,9 @@ direction); the weight of a tie is its co-occurrence count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import networkx as nx
-
-from graph.models import Character, Relation
 
 SEED = 20240601
 SAMPLE_ABOVE = 300
@@ -66,22 +63,3 @@ def annotate(graph: nx.DiGraph) -> nx.DiGraph:
     """Add the metrics to the node attributes of `graph` (in place); returns `graph`."""
     nx.set_node_attributes(graph, compute(graph))
     return graph
-
-
-def for_novels(novel_ids: Iterable[int]) -> dict[int, dict[str, dict[str, int | float]]]:
-    """{novel id: {character name: metrics}} for several novels in two queries (admin lists).
-
-    Nodes and edges go in in the order of `export.build_graph` (characters by rank and name,
-    relations by co-occurrence then id), so the numbers, communities included, are the same.
-    """
-    novel_ids = set(novel_ids)
-    graphs = {novel_id: nx.DiGraph() for novel_id in novel_ids}
-    characters = Character.objects.filter(novel_id__in=novel_ids).order_by("rank", "name")
-    for novel_id, name in characters.values_list("novel_id", "name"):
-        graphs[novel_id].add_node(name)
-    relations = Relation.objects.filter(novel_id__in=novel_ids).order_by("-cooccurrence", "pk")
-    for novel_id, source, target, count in relations.values_list(
-        "novel_id", "source__name", "target__name", "cooccurrence"
-    ):
-        graphs[novel_id].add_edge(source, target, **{WEIGHT: count})
-    return {novel_id: compute(graph) for novel_id, graph in graphs.items()}

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from graph import taxonomy
+from graph import replies, taxonomy
+from graph.dbutil import bulk_set
+
+ERROR_CHARS = 2000  # the longest error text kept on a row (last_error fields)
 
 
 class ReadableJSONEncoder(json.JSONEncoder):
@@ -81,17 +86,56 @@ class Novel(models.Model):
         Stage.DONE: "applied_at",
     }
 
-    def reached(self, stage: str) -> bool:
-        """Whether `stage` is finished (stages are ordered as declared)."""
-        order = list(self.Stage.values)
-        return order.index(self.stage) >= order.index(stage)
+    # The local stages `upload_novel --restart-from` can redo, in order.
+    RESTARTABLE = (Stage.CHARACTERS, Stage.PAIRS, Stage.TASKS)
 
-    def finish_stage(self, stage: str) -> None:
+    @classmethod
+    def stage_index(cls, stage: str) -> int:
+        """Position of `stage` in the pipeline (the order `Stage` declares: the one definition)."""
+        return cls.Stage.values.index(stage)
+
+    def reached(self, stage: str) -> bool:
+        """Whether `stage` is finished."""
+        return self.stage_index(self.stage) >= self.stage_index(stage)
+
+    def advance(self, stage: str, *, only_from: str | None = None) -> bool:
+        """Record `stage` as finished (with its time; the last error is cleared).
+
+        With `only_from`, the change happens only if the stored stage is still `only_from`: a
+        conditional UPDATE, so of two processes racing for it exactly one moves the novel and
+        gets True (this is how the graph is applied once)."""
+        field, now = self.STAGE_TIMESTAMPS[stage], timezone.now()
+        rows = Novel.objects.filter(pk=self.pk)
+        if only_from is not None:
+            rows = rows.filter(stage=only_from)
+        if not rows.update(stage=stage, last_error="", **{field: now}):
+            return False
+        self.stage, self.last_error = stage, ""
+        setattr(self, field, now)
+        return True
+
+    def reopen(self, stage: str) -> None:
+        """Go back to `stage` (it stays finished): every later stage is forgotten and redone."""
+        later = {
+            field: None
+            for done, field in self.STAGE_TIMESTAMPS.items()
+            if self.stage_index(done) > self.stage_index(stage)
+        }
+        Novel.objects.filter(pk=self.pk).update(stage=stage, **later)
         self.stage = stage
-        field = self.STAGE_TIMESTAMPS[stage]
-        setattr(self, field, timezone.now())
-        self.last_error = ""
-        self.save(update_fields=["stage", field, "last_error"])
+        for field, value in later.items():
+            setattr(self, field, value)
+
+    def record_error(self, message: str) -> None:
+        """Keep the reason the last run stopped, for the admin and novel_status."""
+        self.last_error = message[:ERROR_CHARS]
+        Novel.objects.filter(pk=self.pk).update(last_error=self.last_error)
+
+    def use_mode(self, mode: str) -> None:
+        """Record the mode the novel's questions are being answered in."""
+        if self.mode != mode:
+            self.mode = mode
+            Novel.objects.filter(pk=self.pk).update(mode=mode)
 
 
 class Chapter(models.Model):
@@ -112,6 +156,19 @@ class Chapter(models.Model):
         return self.title or f"第{self.number}章"
 
 
+class CharacterQuerySet(models.QuerySet):
+    def edited_by_hand(self) -> CharacterQuerySet:
+        """Characters a person has touched: aliases edited, or a manual relation or attribute.
+        Rebuilding the characters keeps them (and so keeps what was edited)."""
+        manual = Origin.MANUAL
+        return self.filter(
+            Q(aliases_locked=True)
+            | Q(relations_out__origin=manual)
+            | Q(relations_in__origin=manual)
+            | Q(attributes__origin=manual)
+        ).distinct()
+
+
 class Character(models.Model):
     novel = models.ForeignKey(Novel, on_delete=models.CASCADE, related_name="characters")
     name = models.CharField("姓名", max_length=64)
@@ -122,6 +179,8 @@ class Character(models.Model):
     first_chapter = models.PositiveIntegerField("首次出现", null=True, blank=True)
     last_chapter = models.PositiveIntegerField("最后出现", null=True, blank=True)
     rank = models.PositiveIntegerField("重要度排名", default=0)
+
+    objects = CharacterQuerySet.as_manager()
 
     class Meta:
         verbose_name = "人物"
@@ -218,6 +277,34 @@ class CharacterAttribute(models.Model):
         return f"{self.key}: {self.value}"
 
 
+class BatchJobQuerySet(models.QuerySet):
+    def unfinished(self) -> BatchJobQuerySet:
+        return self.filter(status__in=BatchJob.OPEN)
+
+    def claim_next(self, polled_before: datetime) -> BatchJob | None:
+        """Claim the unfinished job polled longest ago, not yet polled since `polled_before` and
+        held by nobody; None when there is none. The claim (a lease in `claimed_until`) is a
+        conditional UPDATE, so two pollers never hold one job."""
+        now = timezone.now()
+        candidates = (
+            self.unfinished()
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .filter(Q(last_polled__isnull=True) | Q(last_polled__lt=polled_before))
+            .order_by("last_polled", "pk")
+            .values_list("pk", "claimed_until")[:CLAIM_CANDIDATES]
+        )
+        lease = now + timedelta(seconds=settings.BATCH_CLAIM_SECONDS)
+        for pk, held in candidates:
+            if self.filter(pk=pk, status__in=BatchJob.OPEN, claimed_until=held).update(
+                claimed_until=lease
+            ):
+                return self.select_related("novel").get(pk=pk)
+        return None
+
+
+CLAIM_CANDIDATES = 20  # jobs read per claim attempt (others may take some of them first)
+
+
 class BatchJob(models.Model):
     class Status(models.TextChoices):
         SUBMITTING = "submitting", "提交中"
@@ -225,6 +312,8 @@ class BatchJob(models.Model):
         COLLECTING = "collecting", "收取结果中"
         DONE = "done", "完成"
         FAILED = "failed", "失败"
+
+    OPEN = (Status.SUBMITTING, Status.SUBMITTED, Status.COLLECTING)
 
     novel = models.ForeignKey(Novel, on_delete=models.CASCADE, related_name="batch_jobs")
     remote_id = models.CharField(
@@ -246,10 +335,12 @@ class BatchJob(models.Model):
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
     last_polled = models.DateTimeField("最近轮询", null=True, blank=True)
-    # A poller owns the job until this time (conditional UPDATE claim; see graph.batches).
+    # A poller owns the job until this time (conditional UPDATE claim; see claim_next).
     claimed_until = models.DateTimeField("占用至", null=True, blank=True)
     attempts = models.PositiveIntegerField("轮询出错次数", default=0)
     last_error = models.TextField("最近错误", blank=True)
+
+    objects = BatchJobQuerySet.as_manager()
 
     class Meta:
         verbose_name = "批处理任务"
@@ -266,6 +357,94 @@ class BatchJob(models.Model):
 
     def __str__(self) -> str:
         return self.remote_id or f"BatchJob {self.pk}"
+
+    def _set(self, rows: models.QuerySet, **fields) -> bool:
+        """Write `fields` through `rows` (a conditional UPDATE); on success, on self too."""
+        if not rows.update(**fields):
+            return False
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return True
+
+    def _rows(self, *statuses: str) -> models.QuerySet:
+        rows = BatchJob.objects.filter(pk=self.pk)
+        return rows.filter(status__in=statuses) if statuses else rows
+
+    def adopt(self, remote_id: str, remote_status: str) -> None:
+        """The remote batch exists: from now on it is polled, never submitted again."""
+        self._set(
+            self._rows(),
+            remote_id=remote_id,
+            remote_status=remote_status,
+            status=self.Status.SUBMITTED,
+            submitted_at=timezone.now(),
+            last_error="",
+        )
+
+    def record_upload(self, file_id: str) -> None:
+        self._set(self._rows(), input_file_id=file_id)
+
+    def record_input_path(self, path: str) -> None:
+        self._set(self._rows(), input_path=path)
+
+    def record_poll(self, **fields) -> bool:
+        """Store what the server said about a submitted job. Conditional on the job still being
+        submitted: a poller whose claim ran out must not overwrite what its successor wrote."""
+        return self._set(self._rows(self.Status.SUBMITTED), last_polled=timezone.now(), **fields)
+
+    def store_results(self, **contents: str) -> None:
+        """Keep the downloaded result files on the job, before anything is parsed."""
+        self._set(self._rows(), **contents)
+
+    def close(self, status: str, reason: str = "") -> bool:
+        """End the job (done or failed); only an unfinished job can be closed."""
+        fields = {"status": status}
+        if reason:
+            fields["last_error"] = reason[:ERROR_CHARS]
+        return self._set(self._rows(*self.OPEN), **fields)
+
+    def note_error(self, message: str) -> int:
+        """Count a failed poll; returns how many there have been in a row."""
+        self._set(self._rows(), attempts=self.attempts + 1, last_error=message[:ERROR_CHARS])
+        return self.attempts
+
+    def release(self, *, next_poll: datetime | None = None) -> None:
+        """Give up the claim. `next_poll` pushes a troubled job back: nobody claims it before."""
+        self._set(self._rows(), claimed_until=next_poll, last_polled=timezone.now())
+
+
+class LLMTaskQuerySet(models.QuerySet):
+    def settled(self) -> LLMTaskQuerySet:
+        """Tasks with their final result (an answer, or the default)."""
+        return self.filter(status__in=SETTLED)
+
+    def unsettled(self) -> LLMTaskQuerySet:
+        return self.exclude(status__in=SETTLED)
+
+    def to_send(self) -> LLMTaskQuerySet:
+        """Tasks that still need a question sent: unanswered, and in no unfinished batch."""
+        return self.filter(status__in=TO_SEND).filter(
+            Q(batch_job__isnull=True) | ~Q(batch_job__status__in=BatchJob.OPEN)
+        )
+
+    def take_for(self, job: BatchJob) -> int:
+        """Put the tasks still to send into `job` (conditional: a task another submitter took
+        a moment ago is left out); returns how many were taken."""
+        return self.filter(status__in=TO_SEND).update(
+            batch_job=job, status=LLMTask.Status.SUBMITTED
+        )
+
+    def give_back(self) -> int:
+        """Tasks of a job that never reached the server: unsent again, no attempt counted."""
+        return self.filter(status=LLMTask.Status.SUBMITTED).update(
+            batch_job=None, status=LLMTask.Status.PENDING
+        )
+
+    def reset(self) -> int:
+        """Failed or defaulted tasks start again, with all their attempts (admin retry)."""
+        return self.filter(status__in=UNANSWERED).update(
+            status=LLMTask.Status.PENDING, attempts=0, last_error="", batch_job=None
+        )
 
 
 class LLMTask(models.Model):
@@ -291,6 +470,9 @@ class LLMTask(models.Model):
         Character, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
     )
     custom_id = models.CharField("custom_id", max_length=64, unique=True)
+    # What is asked, as data (names, snippets): the request body is rendered from it, and the
+    # offline rules answer from it directly.
+    question = models.JSONField("问题", default=dict, encoder=ReadableJSONEncoder)
     request = models.JSONField("请求体", encoder=ReadableJSONEncoder)
     status = models.CharField("状态", max_length=16, choices=Status, default=Status.PENDING)
     attempts = models.PositiveIntegerField("尝试次数", default=0)
@@ -306,21 +488,68 @@ class LLMTask(models.Model):
     created = models.DateTimeField("创建时间", default=timezone.now)
     updated = models.DateTimeField("更新时间", auto_now=True)
 
+    objects = LLMTaskQuerySet.as_manager()
+
+    # Fields record_reply / record_failure change (saved in bulk by save_answers).
+    ANSWER_FIELDS = ("status", "attempts", "response", "result", "origin", "prompt_tokens",
+                     "completion_tokens", "last_error", "updated")  # fmt: skip
+
     class Meta:
         verbose_name = "模型任务"
         verbose_name_plural = "模型任务"
         ordering = ["novel_id", "id"]
         indexes = [
-            # pipeline: the tasks of a novel still to send or to settle.
+            # dispatch: the tasks of a novel still to send or to settle.
             models.Index(fields=["novel", "status"], name="graph_llmtask_novel_status"),
         ]
 
     def __str__(self) -> str:
         return self.custom_id or f"LLMTask {self.pk}"
 
+    @staticmethod
+    def custom_id_for(novel_id: int, kind: str, subject_id: int) -> str:
+        """The id a task's request carries through the Batch API: unique, ASCII, 6–64
+        characters (the service refuses a file with a shorter id), readable in the admin."""
+        return f"ng{novel_id}-{kind}-{subject_id}"
+
     @property
     def settled(self) -> bool:
         return self.status in SETTLED
+
+    def record_reply(
+        self, content: str, origin: str, prompt_tokens: int = 0, completion_tokens: int = 0
+    ) -> None:
+        """One reply: its parsed result, or (unparseable) a failure that is asked again or, out
+        of attempts, takes the default. In memory: save with `save_answers`."""
+        self.attempts += 1
+        self.response = content
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        self.updated = timezone.now()
+        try:
+            self.result = replies.parse_reply(self.kind, content)
+        except replies.ReplyError as exc:
+            self.record_failure(f"回复无法解析：{exc}", counted=False)
+            return
+        self.status, self.origin, self.last_error = self.Status.SUCCEEDED, origin, ""
+
+    def record_failure(self, error: str, *, counted: bool = True, permanent: bool = False) -> None:
+        """A failed attempt: failed (asked again later) or, out of attempts, the default."""
+        if counted:
+            self.attempts += 1
+        self.last_error = error[:ERROR_CHARS]
+        self.updated = timezone.now()
+        if permanent or self.attempts >= settings.LLM_MAX_ATTEMPTS:
+            self.status = self.Status.DEFAULTED
+            self.result = replies.default_result(self.kind)
+            self.origin = Origin.DEFAULT
+        else:
+            self.status = self.Status.FAILED
+
+    @staticmethod
+    def save_answers(tasks) -> None:
+        """Write what record_reply / record_failure changed, for many tasks at once."""
+        bulk_set(tasks, LLMTask.ANSWER_FIELDS)
 
 
 # Task statuses by what they mean for the pipeline (queries use these, not ad-hoc lists).

@@ -10,28 +10,27 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from graph import batches, prompts, results, taxonomy
-from graph.answer import answer_offline, answer_realtime
+from graph import prompts, taxonomy
 from graph.cooccurrence import (
     ParagraphStore,
     evolution_evidence,
     pair_statistics,
     pattern_weight,
-    request_tokens,
     select_evidence,
     top_pairs,
 )
 from graph.dbutil import bulk_set
 from graph.entities import discover_characters, scan_mentions
 from graph.entities.aliases import split_surname
-from graph.llm.zhipu import client_from_settings
-from graph.models import SETTLED, Chapter, Character, LLMTask, Mode, Novel, Origin, Relation
+from graph.models import Chapter, Character, LLMTask, Novel, Origin, Relation
 from graph.progress import Progress
 from graph.text import TextError, decode, split_chapters
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
+TITLE_CHARS, SOURCE_CHARS, CHAPTER_TITLE_CHARS, SUBJECT_CHARS = 200, 255, 255, 140  # field sizes
+NAME_CHARS = 64  # Character.name
+PAIR_STAT_FIELDS = ["cooccurrence", "first_chapter", "last_chapter", "snippets"]
 # An evolution question for pairs that meet often enough, in enough chapters, over a long enough
 # stretch of their own (not of the book: 姜维—诸葛亮 meet only in ch. 92–104).
 EVOLUTION_MIN_MEETINGS = 4
@@ -86,25 +85,28 @@ def ingest(
         raise InputError(str(exc)) from None
     if not chapters:
         raise InputError("文件中没有可用的正文")
-    now = timezone.now()
     try:
         with transaction.atomic():
             novel = Novel.objects.create(
-                title=(title or Path(source_name).stem)[:200],
+                title=(title or Path(source_name).stem)[:TITLE_CHARS],
                 sha256=digest,
-                source_name=source_name[:255],
+                source_name=source_name[:SOURCE_CHARS],
                 encoding=used,
                 char_count=len(text),
-                stage=Novel.Stage.PARSED,
-                parsed_at=now,
             )
             Chapter.objects.bulk_create(
                 [
-                    Chapter(novel=novel, number=c.number, title=c.title[:255], text=c.text)
+                    Chapter(
+                        novel=novel,
+                        number=c.number,
+                        title=c.title[:CHAPTER_TITLE_CHARS],
+                        text=c.text,
+                    )
                     for c in chapters
                 ],
                 batch_size=500,
             )
+            novel.advance(Novel.Stage.PARSED)
     except IntegrityError:  # the same file uploaded by another process a moment ago
         return Novel.objects.get(sha256=digest), False
     return novel, True
@@ -137,16 +139,22 @@ class Workspace:
     def store(self) -> ParagraphStore:
         return ParagraphStore(self.chapters)
 
+    @property
+    def budget(self) -> int:
+        """Input tokens one request may spend on evidence."""
+        return settings.EVIDENCE_TOKEN_BUDGET
+
 
 def find_characters(novel: Novel, ws: Workspace, progress: Progress) -> None:
     found = discover_characters(ws.chapters, limit=settings.GRAPH_CHARACTER_LIMIT)
-    locked = list(novel.characters.filter(aliases_locked=True))
+    kept = novel.characters.edited_by_hand()
+    locked = list(kept)
     taken = {name for c in locked for name in c.names}
     rows = []
     for rank, f in enumerate(found, 1):
-        if f.name in taken or len(f.name) > 64:
+        if f.name in taken or len(f.name) > NAME_CHARS:
             continue
-        aliases = [a for a in f.aliases if a not in taken and len(a) <= 64]
+        aliases = [a for a in f.aliases if a not in taken and len(a) <= NAME_CHARS]
         taken.update([f.name, *aliases])
         rows.append(
             Character(
@@ -160,9 +168,9 @@ def find_characters(novel: Novel, ws: Workspace, progress: Progress) -> None:
             )
         )
     with transaction.atomic():
-        novel.characters.filter(aliases_locked=False).delete()
+        novel.characters.exclude(pk__in=[c.pk for c in locked]).delete()
         Character.objects.bulk_create(rows, batch_size=500)
-        novel.finish_stage(Novel.Stage.CHARACTERS)
+        novel.advance(Novel.Stage.CHARACTERS)
     progress.line(f"人物识别完成：{len(rows) + len(locked)} 个人物")
 
 
@@ -184,32 +192,29 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
     chosen = top_pairs(
         ws.pair_stats, limit, bonus=bonus, per_person=max(1, round(limit * PER_PERSON_SHARE))
     )
+    manual = {r.pair_key: r for r in novel.relations.filter(origin=Origin.MANUAL)}
     relations = []
     for stat in chosen:
         # Person A is the more important one, so a rebuild orients every pair the same way.
         a, b = sorted((characters[stat.a], characters[stat.b]), key=lambda c: (c.rank, c.pk))
         snippets = select_evidence(
-            stat.locations, ws.store, a.names, b.names, budget_tokens=settings.EVIDENCE_TOKEN_BUDGET
+            stat.locations, ws.store, a.names, b.names, budget_tokens=ws.budget
         )
-        relations.append(
-            Relation(
-                novel=novel,
-                source=a,
-                target=b,
-                pair_key=Relation.key_for(a.pk, b.pk),
-                cooccurrence=stat.count,
-                first_chapter=stat.first,
-                last_chapter=stat.last,
-                snippets=[{"chapter": s.chapter, "text": s.text} for s in snippets],
-                type=taxonomy.DEFAULT_TYPE,
-                origin=Origin.DEFAULT,
-            )
+        # A relation a person set keeps its type and direction; its counts follow the text.
+        relation = manual.get(Relation.key_for(a.pk, b.pk)) or Relation(
+            novel=novel, source=a, target=b, pair_key=Relation.key_for(a.pk, b.pk)
         )
+        relation.cooccurrence, relation.first_chapter = stat.count, stat.first
+        relation.last_chapter = stat.last
+        relation.snippets = [{"chapter": s.chapter, "text": s.text} for s in snippets]
+        relations.append(relation)
+    new = [r for r in relations if r.pk is None]
     with transaction.atomic():
         bulk_set(characters.values(), ["mention_count", "first_chapter", "last_chapter"])
-        novel.relations.all().delete()
-        Relation.objects.bulk_create(relations, batch_size=500)
-        novel.finish_stage(Novel.Stage.PAIRS)
+        novel.relations.exclude(origin=Origin.MANUAL).delete()
+        Relation.objects.bulk_create(new, batch_size=500)
+        bulk_set([r for r in relations if r.pk], PAIR_STAT_FIELDS)
+        novel.advance(Novel.Stage.PAIRS)
     progress.line(
         f"共现统计完成：{len(ws.pair_stats)} 对人物同段出现，选出 {len(relations)} 对送去分类"
     )
@@ -224,137 +229,109 @@ def evolves(stat) -> bool:
     )
 
 
-def build_tasks(novel: Novel, ws: Workspace, progress: Progress) -> None:
-    model, max_tokens, budget = (
-        settings.LLM_MODEL,
-        settings.LLM_MAX_TOKENS,
-        settings.EVIDENCE_TOKEN_BUDGET,
-    )
-    tasks: list[LLMTask] = []
+class _Questions:
+    """Turns questions into task rows: the request body is rendered once, here."""
 
-    def add(
-        kind: str, subject: str, body: dict, *, relation=None, character=None, sid: int
-    ) -> None:
-        tasks.append(
-            LLMTask(
-                novel=novel,
-                kind=kind,
-                subject=subject[:140],
-                request=body,
-                relation=relation,
-                character=character,
-                custom_id=f"n{novel.pk}-{kind[0]}{sid}",
-            )
+    def __init__(self, novel: Novel):
+        self.novel = novel
+        self.model, self.max_tokens = settings.LLM_MODEL, settings.LLM_MAX_TOKENS
+
+    def task(self, question: prompts.Question, subject: str, subject_id: int, **links) -> LLMTask:
+        body = prompts.request_body(
+            self.novel.title, question, model=self.model, max_tokens=self.max_tokens
+        )
+        return LLMTask(
+            novel=self.novel,
+            kind=question.kind,
+            subject=subject[:SUBJECT_CHARS],
+            question=question.to_json(),
+            request=body,
+            custom_id=LLMTask.custom_id_for(self.novel.pk, question.kind, subject_id),
+            **links,
         )
 
+
+def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions) -> list[LLMTask]:
+    """A relation question per pair (unless a person set the relation), and an evolution
+    question for pairs that meet over a long enough stretch."""
+    tasks = []
     for relation in novel.relations.select_related("source", "target"):
         a, b = relation.source, relation.target
-        snippets = [prompts.Snippet(s["chapter"], s["text"]) for s in relation.snippets]
+        links = {"relation": relation, "character": a}
         subject = f"{a.name}—{b.name}"
-        body = prompts.relation_request(
-            novel.title, a.names, b.names, snippets, model=model, max_tokens=max_tokens
-        )
-        add(LLMTask.Kind.RELATION, subject, body, relation=relation, character=a, sid=relation.pk)
+        if relation.origin != Origin.MANUAL:
+            snippets = [prompts.Snippet(s["chapter"], s["text"]) for s in relation.snippets]
+            ask = prompts.Question(prompts.RELATION, a.names, b.names, snippets)
+            tasks.append(questions.task(ask, subject, relation.pk, **links))
         stat = ws.pair_stats.get(frozenset((a.pk, b.pk)))
         if stat and evolves(stat):
             timeline = evolution_evidence(
-                stat.locations, ws.store, a.names, b.names, budget_tokens=budget
+                stat.locations, ws.store, a.names, b.names, budget_tokens=ws.budget
             )
-            body = prompts.evolution_request(
-                novel.title, a.names, b.names, timeline, model=model, max_tokens=max_tokens
-            )
-            add(
-                LLMTask.Kind.EVOLUTION,
-                subject,
-                body,
-                relation=relation,
-                character=a,
-                sid=relation.pk,
-            )
+            ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, timeline)
+            tasks.append(questions.task(ask, subject, relation.pk, **links))
+    return tasks
 
+
+def _attribute_tasks(novel: Novel, ws: Workspace, questions: _Questions) -> list[LLMTask]:
+    """An attribute question for each of the most mentioned characters."""
     mentions: dict[int, list] = {}
     for chapter, paragraph, keys in ws.index.paragraphs:
         for key in keys:
             mentions.setdefault(key, []).append((chapter, paragraph))
+    tasks = []
     main = novel.characters.order_by("-mention_count", "rank")[: settings.GRAPH_ATTRIBUTE_LIMIT]
     for character in main:
         snippets = select_evidence(
-            mentions.get(character.pk, []), ws.store, character.names, budget_tokens=budget
+            mentions.get(character.pk, []), ws.store, character.names, budget_tokens=ws.budget
         )
-        body = prompts.attribute_request(
-            novel.title, character.names, snippets, model=model, max_tokens=max_tokens
-        )
-        add(LLMTask.Kind.ATTRIBUTE, character.name, body, character=character, sid=character.pk)
+        ask = prompts.Question(prompts.ATTRIBUTE, character.names, [], snippets)
+        tasks.append(questions.task(ask, character.name, character.pk, character=character))
+    return tasks
 
+
+def build_tasks(novel: Novel, ws: Workspace, progress: Progress) -> None:
+    questions = _Questions(novel)
+    tasks = _pair_tasks(novel, ws, questions) + _attribute_tasks(novel, ws, questions)
     with transaction.atomic():
         novel.tasks.all().delete()
         LLMTask.objects.bulk_create(tasks, batch_size=500)
-        novel.finish_stage(Novel.Stage.TASKS)
+        novel.advance(Novel.Stage.TASKS)
     counts = Counter(t.kind for t in tasks)
     progress.line(
         f"任务生成完成：关系 {counts['relation']}、演变 {counts['evolution']}、属性 {counts['attribute']}"
     )
 
 
-STAGES = (
-    (Novel.Stage.CHARACTERS, "识别人物", find_characters),
-    (Novel.Stage.PAIRS, "统计共现", find_pairs),
-    (Novel.Stage.TASKS, "生成任务", build_tasks),
-)
+# The local stages, by the stage each one finishes (run in the order Novel.Stage declares).
+STAGES = {
+    Novel.Stage.CHARACTERS: ("识别人物", find_characters),
+    Novel.Stage.PAIRS: ("统计共现", find_pairs),
+    Novel.Stage.TASKS: ("生成任务", build_tasks),
+}
 
 
 def prepare(novel: Novel, progress: Progress) -> None:
     """Run the local stages that are not finished yet: characters, pairs, tasks."""
     ws = Workspace(novel)
-    for stage, label, step in STAGES:
+    for stage in Novel.RESTARTABLE:
+        label, step = STAGES[stage]
         if not novel.reached(stage):
             progress.line(f"▶ {label}…")
             step(novel, ws, progress)
 
 
-def run(novel: Novel, *, mode: str, progress: Progress, client=None) -> None:
-    """Run every unfinished stage and send what still needs an answer. Offline and realtime
-    modes answer and apply at once; batch mode submits and leaves the rest to poll_batches."""
-    prepare(novel, progress)
-    if not novel.reached(Novel.Stage.DISPATCHED) or batches.sendable(novel).exists():
-        dispatch(novel, mode=mode, progress=progress, client=client)
-    if results.apply_if_settled(novel):
-        progress.line("图谱已写入数据库")
-
-
-def dispatch(novel: Novel, *, mode: str, progress: Progress, client=None) -> None:
-    """Send every unanswered task of the novel (not already in a batch) the way `mode` says."""
-    novel.mode = mode
-    novel.save(update_fields=["mode"])
-    if mode == Mode.OFFLINE:
-        answer_offline(novel, progress)
-    elif mode == Mode.BATCH:
-        for job in batches.submit(novel, client or client_from_settings()):
-            progress.line(
-                f"已提交批处理 {job.remote_id}：{job.line_count} 个请求（本地副本 {job.input_path}）"
-            )
-    else:
-        answer_realtime(novel, client or client_from_settings(), progress)
-    if not novel.reached(Novel.Stage.DISPATCHED):
-        novel.finish_stage(Novel.Stage.DISPATCHED)
-
-
 def restart_from(novel: Novel, stage: str) -> None:
-    """Forget `stage` and everything after it, so the next run redoes them (manual alias edits stay)."""
-    order = [Novel.Stage.CHARACTERS, Novel.Stage.PAIRS, Novel.Stage.TASKS]
-    previous = {
-        Novel.Stage.CHARACTERS: Novel.Stage.PARSED,
-        Novel.Stage.PAIRS: Novel.Stage.CHARACTERS,
-        Novel.Stage.TASKS: Novel.Stage.PAIRS,
-    }[stage]
-    if novel.reached(previous) and novel.stage != previous:
-        with transaction.atomic():
-            novel.tasks.all().delete()
-            if order.index(stage) <= order.index(Novel.Stage.PAIRS):
-                novel.relations.all().delete()
-            novel.stage = previous
-            novel.applied_at = None
-            novel.save(update_fields=["stage", "applied_at"])
+    """Forget `stage` and everything after it, so the next run redoes them. What a person edited
+    stays: locked aliases, manual relations and attributes (and the characters they belong to)."""
+    previous = Novel.Stage.values[Novel.stage_index(stage) - 1]
+    if not novel.reached(stage):
+        return
+    with transaction.atomic():
+        novel.tasks.all().delete()
+        if Novel.stage_index(stage) <= Novel.stage_index(Novel.Stage.PAIRS):
+            novel.relations.exclude(origin=Origin.MANUAL).delete()
+        novel.reopen(previous)
 
 
 def summary(novel: Novel) -> dict:
@@ -365,24 +342,3 @@ def summary(novel: Novel) -> dict:
         "pairs": novel.relations.count(),
         "types": {taxonomy.label(code): n for code, n in types.most_common()},
     }
-
-
-def choose_mode(requested: str | None) -> tuple[str, str]:
-    """The mode to use and a line to tell the user why, if it is not the one they might expect."""
-    if requested == Mode.OFFLINE:
-        return Mode.OFFLINE, ""
-    if not settings.ZHIPUAI_API_KEY:
-        return Mode.OFFLINE, "未设置 ZHIPUAI_API_KEY：使用离线规则构建图谱 (offline mode)"
-    if requested:
-        return requested, ""
-    return (Mode.BATCH if settings.USE_BATCH_API_FOR_GRAPH else Mode.REALTIME), ""
-
-
-def estimate(novel: Novel) -> dict[str, dict[str, int]]:
-    """Requests and estimated input tokens per task kind, for the tasks still to send."""
-    figures: dict[str, dict[str, int]] = {}
-    for task in novel.tasks.exclude(status__in=SETTLED):
-        entry = figures.setdefault(task.kind, {"requests": 0, "input_tokens": 0})
-        entry["requests"] += 1
-        entry["input_tokens"] += request_tokens(task.request)
-    return figures

@@ -11,7 +11,7 @@ class Progress:
     """Reports stage lines and a progress bar to a text stream."""
 
     def __init__(self, stream: TextIO | None = None, *, quiet: bool = False):
-        self.stream = stream or sys.stdout
+        self.stream = stream if stream is not None else sys.stdout
         self.quiet = quiet
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
 

@@ -1,13 +1,14 @@
-"""The three questions we ask the model: request bodies, and reading them back.
+"""The three questions we ask the model: what is asked (a `Question`: names and snippets) and
+the request body rendered from it.
 
-A request body is the full chat-completion body a Zhipu model receives. The same body goes into a
-batch file, a realtime request, or the offline rules (which read the facts back with `read_request`),
-so the three modes answer the same question. No I/O here.
+A request body is the full chat-completion body a Zhipu model receives; the same body goes into a
+batch file or a realtime request. The offline rules answer the `Question` itself, so data flows one
+way: built once by the task builder, stored on the task, never parsed back out of the prompt text.
+No I/O here.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from graph import taxonomy
@@ -28,13 +29,42 @@ class Snippet:
 
 
 @dataclass
-class RequestFacts:
-    """What a request asks about, read back from its body (the offline rules use it)."""
+class Question:
+    """What one task asks: its kind, the names of person A (and B for pair questions), the
+    snippets the answer must rest on."""
 
     kind: str
     names_a: list[str] = field(default_factory=list)
     names_b: list[str] = field(default_factory=list)
     snippets: list[Snippet] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The shape stored on the task (`LLMTask.question`)."""
+        return {
+            "kind": self.kind,
+            "names_a": self.names_a,
+            "names_b": self.names_b,
+            "snippets": [[s.chapter, s.text] for s in self.snippets],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Question:
+        return cls(
+            kind=data["kind"],
+            names_a=list(data.get("names_a") or []),
+            names_b=list(data.get("names_b") or []),
+            snippets=[Snippet(int(c), t) for c, t in data.get("snippets") or []],
+        )
+
+
+def request_body(title: str, question: Question, *, model: str, max_tokens: int) -> dict:
+    """The chat-completion body that asks `question` about the novel `title`."""
+    q = question
+    if q.kind == RELATION:
+        return relation_request(title, q.names_a, q.names_b, q.snippets, model=model, max_tokens=max_tokens)  # fmt: skip
+    if q.kind == EVOLUTION:
+        return evolution_request(title, q.names_a, q.names_b, q.snippets, model=model, max_tokens=max_tokens)  # fmt: skip
+    return attribute_request(title, q.names_a, q.snippets, model=model, max_tokens=max_tokens)
 
 
 def _type_lines() -> str:
@@ -117,26 +147,3 @@ def attribute_request(
         '"traits": "…", "aliases": ["…"]}'
     )
     return _body(user, model, max_tokens)
-
-
-_PERSON = re.compile(
-    r"^人物(?P<tag>[AB])：(?P<name>[^（\n]+)（别名：(?P<aliases>[^）\n]*)）$", re.M
-)
-_SNIPPET = re.compile(r"^【片段\d+｜第(?P<chapter>\d+)章】(?P<text>.*)$", re.M)
-
-
-def read_request(body: dict) -> RequestFacts:
-    """Read the kind, names and snippets back out of a body built above."""
-    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-    facts = RequestFacts(kind=EVOLUTION if '{"phases"' in user else ATTRIBUTE)
-    for m in _PERSON.finditer(user):
-        aliases = [] if m["aliases"] == "无" else m["aliases"].split("、")
-        names = [m["name"], *aliases]
-        if m["tag"] == "A":
-            facts.names_a = names
-        else:
-            facts.names_b = names
-    if facts.kind == ATTRIBUTE and facts.names_b:
-        facts.kind = RELATION
-    facts.snippets = [Snippet(int(m["chapter"]), m["text"]) for m in _SNIPPET.finditer(user)]
-    return facts

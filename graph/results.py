@@ -1,17 +1,14 @@
-"""Settling task replies and applying them to the graph, exactly once per novel."""
+"""Applying the settled answers of a novel's tasks to its graph, exactly once per novel, in one
+transaction. What a person set by hand (origin manual) always wins: manual relations keep their
+type and direction, manual phases and attributes stay."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from graph import prompts, replies
 from graph.dbutil import bulk_set
 from graph.models import (
-    SETTLED,
     CharacterAttribute,
     LLMTask,
     Novel,
@@ -20,62 +17,6 @@ from graph.models import (
     RelationPhase,
 )
 
-SETTLE_FIELDS = [
-    "status",
-    "attempts",
-    "response",
-    "result",
-    "origin",
-    "prompt_tokens",
-    "completion_tokens",
-    "last_error",
-    "updated",
-]
-
-
-def record_reply(
-    task: LLMTask, content: str, origin: str, prompt_tokens: int = 0, completion_tokens: int = 0
-) -> None:
-    """Store one reply on the task: parsed result, or a failure that will be retried or defaulted.
-    The caller saves (save_settled)."""
-    task.attempts += 1
-    task.response = content
-    task.prompt_tokens += prompt_tokens
-    task.completion_tokens += completion_tokens
-    task.updated = timezone.now()
-    try:
-        task.result = replies.parse_reply(task.kind, content)
-    except replies.ReplyError as exc:
-        record_failure(task, f"回复无法解析：{exc}", counted=False)
-        return
-    task.status = LLMTask.Status.SUCCEEDED
-    task.origin = origin
-    task.last_error = ""
-
-
-def record_failure(
-    task: LLMTask, error: str, *, counted: bool = True, permanent: bool = False
-) -> None:
-    """A failed attempt: back to failed (resubmitted later) or, out of attempts, the default."""
-    if counted:
-        task.attempts += 1
-    task.last_error = error[:2000]
-    task.updated = timezone.now()
-    if permanent or task.attempts >= settings.LLM_MAX_ATTEMPTS:
-        task.status = LLMTask.Status.DEFAULTED
-        task.result = replies.default_result(task.kind)
-        task.origin = Origin.DEFAULT
-    else:
-        task.status = LLMTask.Status.FAILED
-
-
-def save_settled(tasks: Iterable[LLMTask]) -> None:
-    bulk_set(tasks, SETTLE_FIELDS)
-
-
-def unsettled_count(novel: Novel) -> int:
-    return novel.tasks.exclude(status__in=SETTLED).count()
-
 
 def apply_if_settled(novel: Novel) -> bool:
     """Write the graph when every task is settled. Returns True if this call applied it.
@@ -83,22 +24,24 @@ def apply_if_settled(novel: Novel) -> bool:
     The stage change from `dispatched` to `done` is the claim: two processes may both get here,
     only the one whose conditional UPDATE hits the row writes the graph, in the same transaction.
     """
-    if unsettled_count(novel):
+    if novel.tasks.unsettled().exists():
         return False
     with transaction.atomic():
-        claimed = Novel.objects.filter(pk=novel.pk, stage=Novel.Stage.DISPATCHED).update(
-            stage=Novel.Stage.DONE, applied_at=timezone.now(), last_error=""
-        )
-        if claimed != 1:
+        if not novel.advance(Novel.Stage.DONE, only_from=Novel.Stage.DISPATCHED):
             return False
         _apply(novel)
-    novel.refresh_from_db()
     return True
 
 
 def _apply(novel: Novel) -> None:
     tasks = novel.tasks.select_related("relation").only(
-        "novel", "kind", "result", "origin", "character", "relation__source", "relation__target"
+        "novel", "kind", "result", "origin", "character", "relation__source", "relation__target",
+        "relation__origin",
+    )  # fmt: skip
+    by_hand = set(
+        RelationPhase.objects.filter(relation__novel=novel, origin=Origin.MANUAL).values_list(
+            "relation_id", flat=True
+        )
     )
     relations, phases, attributes = [], [], []
     touched_relations = []
@@ -106,8 +49,11 @@ def _apply(novel: Novel) -> None:
         result = task.result or replies.default_result(task.kind)
         origin = task.origin or Origin.DEFAULT
         if task.kind == LLMTask.Kind.RELATION and task.relation:
-            relations.append(_relation_update(task, result, origin))
+            if task.relation.origin != Origin.MANUAL:
+                relations.append(_relation_update(task, result, origin))
         elif task.kind == LLMTask.Kind.EVOLUTION and task.relation:
+            if task.relation_id in by_hand:
+                continue  # a timeline a person edited stays as they left it
             touched_relations.append(task.relation_id)
             phases.extend(
                 RelationPhase(

@@ -32,10 +32,13 @@ def _bool(name: str, default: bool) -> bool:
     return value in _TRUE
 
 
-def _positive(name: str, default: int) -> int:
+def _positive(name: str, default: int, most: int | None = None) -> int:
     value = _read(env.int, name, default)
-    if value < 1:
-        raise ImproperlyConfigured(f"环境变量 {name} 必须是正整数 (must be a positive integer)")
+    if value < 1 or (most is not None and value > most):
+        bound = f"1 到 {most} 之间的整数" if most else "正整数"
+        raise ImproperlyConfigured(
+            f"环境变量 {name} 必须是{bound} (must be within 1..{most or '∞'})"
+        )
     return value
 
 
@@ -108,16 +111,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
+# Commands report through their own output (graph.progress); only the SDK's HTTP client logs,
+# and it would log every request line: keep it quiet.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {
-        "graph": {"handlers": ["console"], "level": _read(env.str, "LOG_LEVEL", "WARNING")},
-        # The SDK's HTTP client would log request lines; keep it quiet.
-        "httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False}},
 }
 
 # --- Zhipu API -----------------------------------------------------------------------------
@@ -127,7 +127,8 @@ ZHIPUAI_TIMEOUT = _read(env.float, "ZHIPUAI_TIMEOUT", 60.0)
 USE_BATCH_API_FOR_GRAPH = _bool("USE_BATCH_API_FOR_GRAPH", True)
 LLM_MODEL = _read(env.str, "LLM_MODEL", "glm-4-flash")
 LLM_MAX_ATTEMPTS = _positive("LLM_MAX_ATTEMPTS", 3)
-LLM_MAX_TOKENS = _positive("LLM_MAX_TOKENS", 512)
+# glm-4-flash refuses every request asking for more than 4,095 completion tokens.
+LLM_MAX_TOKENS = _positive("LLM_MAX_TOKENS", 512, most=4095)
 REALTIME_CONCURRENCY_RELATION = _positive("REALTIME_CONCURRENCY_RELATION", 5)
 REALTIME_CONCURRENCY_ATTRIBUTE = _positive("REALTIME_CONCURRENCY_ATTRIBUTE", 3)
 BATCH_MAX_LINES = _positive("BATCH_MAX_LINES", 50_000)

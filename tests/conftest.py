@@ -53,10 +53,10 @@ TEST_API_KEY = f"test.{secrets.token_hex(12)}"
 def emu(settings):
     """A running emulator whose model answers with the offline rules; settings point at it.
     Batches finish in three polls, and a task gets two attempts (LLM_MAX_ATTEMPTS=2)."""
-    from graph.llm import offline
     from tests.emulator import ZhipuEmulator
+    from tests.offline_model import answer
 
-    with ZhipuEmulator(model=offline.answer) as emulator:
+    with ZhipuEmulator(model=answer) as emulator:
         emulator.faults.batch_steps = 1
         settings.ZHIPUAI_API_KEY = TEST_API_KEY
         settings.ZHIPUAI_BASE_URL = emulator.base_url
@@ -93,16 +93,52 @@ def upload(sample_path):
 @pytest.fixture
 def poll(api):
     """Run polling rounds until nothing is open (or `rounds` is reached); returns the lines."""
-    from graph import batches
+    from graph import dispatch
 
     def run(rounds: int = 30, client=None) -> list[str]:
-        lines: list[str] = []
+        lines = Lines()
         for _ in range(rounds):
-            if not batches.poll_once(client or api, lines.append):
+            if not dispatch.poll(client or api, lines.progress()):
                 break
         return lines
 
     return run
+
+
+class Hook:
+    """A text stream that hands each line a Progress writes to `hook` (tests that react to
+    progress lines, e.g. to clear a fault once a batch is collected)."""
+
+    def __init__(self, hook):
+        self.hook = hook
+
+    def write(self, text: str) -> None:
+        for line in text.splitlines():
+            self.hook(line)
+
+    def flush(self) -> None:
+        pass
+
+
+def progress_to(hook):
+    from graph.progress import Progress
+
+    return Progress(Hook(hook))
+
+
+class Lines(list):
+    """A text stream that keeps what a Progress writes as a list of lines."""
+
+    def write(self, text: str) -> None:
+        self.extend(line for line in text.splitlines() if line)
+
+    def flush(self) -> None:
+        pass
+
+    def progress(self):
+        from graph.progress import Progress
+
+        return Progress(self)
 
 
 @pytest.fixture
@@ -110,11 +146,11 @@ def quick_backoff(monkeypatch):
     """Realtime retries wait milliseconds instead of seconds."""
     import functools
 
-    from graph import answer
+    from graph import dispatch
     from graph.llm.realtime import run_chat
 
     monkeypatch.setattr(
-        answer, "run_chat", functools.partial(run_chat, base_delay=0.01, max_delay=0.02)
+        dispatch, "run_chat", functools.partial(run_chat, base_delay=0.01, max_delay=0.02)
     )
 
 

@@ -80,6 +80,11 @@ class Faults:
     max_concurrency: int | None = None  # chat requests in flight past this get 429 1302
     upload_max_bytes: int | None = None  # larger uploads answer HTTP 435
     list_page_max: int = 100  # GET /batches returns at most this many per page
+    list_newest_first: bool = False  # the recorded real listing is oldest first
+    # (status, code, message) every request of any kind answers: an account-wide fault such as
+    # (401, "1002", …) a bad key, (429, "1304", …) the daily quota, (429, "1113", …) no balance.
+    account_error: tuple[int, str, str] | None = None
+    upload_refusal: tuple[int, str, str] | None = None  # (status, code, message) for POST /files
 
     def is_malformed(self, index: int, custom_id: str | None, body: dict) -> bool:
         """Tell whether this reply should be replaced by garbage."""
@@ -221,6 +226,7 @@ class ZhipuEmulator:
         self.stats = Stats()
         self.requests: list[RecordedRequest] = []
         self.files: dict[str, StoredFile] = {}
+        self.deleted: dict[str, StoredFile] = {}  # files the client deleted (kept for audits)
         self.batches: dict[str, Batch] = {}
         self.clock: Callable[[], float] = time.time
         self._lock = threading.RLock()
@@ -293,6 +299,8 @@ class ZhipuEmulator:
 
     def dispatch(self, method: str, path: str, query: dict, headers: Any, body: bytes) -> tuple:
         """Route one request; return (status, payload, content type)."""
+        if self.faults.account_error:
+            raise ApiError(*self.faults.account_error)
         routes: list[tuple[str, str, Callable[..., Any]]] = [
             ("POST", r"/files", lambda: self.upload(headers, body)),
             ("GET", r"/files/(?P<id>[^/]+)/content", self.file_content),
@@ -323,7 +331,11 @@ class ZhipuEmulator:
         filename, data = fields["file"]
         if limit is not None and len(data) > limit:
             raise ApiError(435, "1210", f"file is {len(data)} bytes, over {limit}")
+        if self.faults.upload_refusal:
+            raise ApiError(*self.faults.upload_refusal)
         purpose = fields.get("purpose", (None, b""))[1].decode()
+        if purpose == "batch":
+            check_custom_ids(data)
         return self.store_file(filename or "upload", purpose, data).to_json()
 
     def _file(self, file_id: str) -> StoredFile:
@@ -340,7 +352,7 @@ class ZhipuEmulator:
         """DELETE /files/{id}."""
         with self._lock:
             self._file(id)
-            del self.files[id]
+            self.deleted[id] = self.files.pop(id)
         return {"id": id, "object": "file", "deleted": True}
 
     # -- batches -------------------------------------------------------------------------
@@ -456,10 +468,13 @@ class ZhipuEmulator:
         return json.dumps(line, ensure_ascii=False), True
 
     def list_batches(self, query: dict) -> dict:
-        """GET /batches?after&limit: newest first; empty data after the last id."""
+        """GET /batches?after&limit: oldest first (or newest first, as a fault switch says);
+        empty data after the last id."""
         limit = max(1, min(self.faults.list_page_max, int(query.get("limit") or 20)))
         with self._lock:
-            ordered = list(reversed(self.batches.values()))
+            ordered = list(self.batches.values())
+            if self.faults.list_newest_first:
+                ordered.reverse()
             ids = [b.id for b in ordered]
             start = ids.index(query["after"]) + 1 if query.get("after") in ids else 0
             if query.get("after") and query["after"] not in ids:
@@ -549,6 +564,23 @@ class ZhipuEmulator:
                 "total_tokens": prompt + len(content),
             },
         }
+
+
+MIN_CUSTOM_ID = 6  # the service refuses, at upload, a file with a shorter custom_id
+
+
+def check_custom_ids(data: bytes) -> None:
+    """Refuse a batch file whose custom_ids are shorter than the service accepts (HTTP 400,
+    code 1210, as it answers)."""
+    for raw in data.decode("utf-8", "replace").split("\n"):
+        try:
+            custom_id = json.loads(raw).get("custom_id") if raw.strip() else None
+        except (ValueError, AttributeError):
+            continue  # malformed lines fail validation later, as on the service
+        if isinstance(custom_id, str) and len(custom_id) < MIN_CUSTOM_ID:
+            raise ApiError(
+                400, "1210", f"custom_id 长度不能少于 {MIN_CUSTOM_ID} 个字符：{custom_id}"
+            )
 
 
 def validate_lines(lines: list[str]) -> list[dict]:
@@ -701,13 +733,13 @@ def main() -> None:
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from graph.llm import offline
+    from tests.offline_model import answer
 
     parser = argparse.ArgumentParser(description="本地智谱 API 模拟器 (local Zhipu API emulator)")
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--batch-steps", type=int, default=1, help="每个批处理要轮询几次才完成")
     args = parser.parse_args()
-    emulator = ZhipuEmulator(model=offline.answer)
+    emulator = ZhipuEmulator(model=answer)
     emulator.faults.batch_steps = args.batch_steps
     emulator.start(args.port)
     print(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 from itertools import count
 
 import pytest
@@ -13,6 +11,8 @@ from django.contrib.messages import get_messages
 from django.forms import BooleanField
 from django.urls import reverse
 
+from graph import batches
+from graph.llm.zhipu import ZhipuError
 from graph.models import (
     BatchJob,
     Chapter,
@@ -220,7 +220,9 @@ def test_the_retry_action_resets_failed_tasks_and_reopens_the_novel(admin_client
     assert "已将 1 个任务重置为待提交" in message
 
 
-def test_the_cancel_action_calls_cancel_job_for_open_jobs_only(admin_client, monkeypatch) -> None:
+def test_the_cancel_action_calls_cancel_job_for_open_jobs_only(
+    admin_client, monkeypatch, settings
+) -> None:
     novel = make_novel()
     jobs = [
         BatchJob.objects.create(novel=novel, remote_id=f"b{i}", status=status)
@@ -228,19 +230,13 @@ def test_the_cancel_action_calls_cancel_job_for_open_jobs_only(admin_client, mon
     ]
     cancelled = []
 
-    def fake_cancel_job(job: BatchJob) -> None:
+    def fake_cancel_job(job: BatchJob, client) -> None:
         if job.remote_id == "b3":
-            raise RuntimeError("远程拒绝")
+            raise ZhipuError("远程拒绝", status=400, permanent=True)
         cancelled.append(job.remote_id)
 
-    try:
-        import graph.batches as batches
-    except ImportError:
-        monkeypatch.setitem(
-            sys.modules, "graph.batches", types.SimpleNamespace(cancel_job=fake_cancel_job)
-        )
-    else:
-        monkeypatch.setattr(batches, "cancel_job", fake_cancel_job)
+    settings.ZHIPUAI_API_KEY = "test.cancel"
+    monkeypatch.setattr(batches, "cancel_job", fake_cancel_job)
     response = admin_client.post(
         url(BatchJob, "changelist"),
         {"action": "cancel_batches", "_selected_action": [job.pk for job in jobs]},

@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from graph import batches, pipeline, prompts, replies, results, taxonomy
+from graph import batches, dispatch, prompts, replies, results, taxonomy
 from graph.llm.zhipu import ZhipuClient, client_from_settings
 from graph.models import (
     BatchJob,
@@ -32,7 +32,7 @@ from graph.models import (
     Relation,
     RelationPhase,
 )
-from tests.conftest import fail_first_lines_once, fail_once
+from tests.conftest import fail_first_lines_once, fail_once, progress_to
 from tests.emulator import GARBAGE_REPLY
 
 Status = LLMTask.Status
@@ -109,7 +109,7 @@ def assert_applied_once(novel: Novel) -> None:
 
 
 def poll_round(client, lines: list[str] | None = None) -> int:
-    return batches.poll_once(client, (lines if lines is not None else []).append)
+    return dispatch.poll(client, progress_to((lines if lines is not None else []).append))
 
 
 # --- the happy path --------------------------------------------------------------------------
@@ -249,7 +249,7 @@ def test_it_keeps_the_answered_half_of_an_expired_batch_and_resubmits_the_rest(e
     order = [json.loads(line)["custom_id"] for line in emu.batches[first.remote_id].lines]
     answered, unanswered = set(order[: len(order) // 2]), set(order[len(order) // 2 :])
 
-    while BatchJob.objects.filter(pk=first.pk, status__in=batches.OPEN).exists():
+    while BatchJob.objects.filter(pk=first.pk, status__in=BatchJob.OPEN).exists():
         poll_round(api)
     emu.faults.batch_expire_half = False
 
@@ -288,7 +288,7 @@ def test_it_resubmits_the_tasks_of_a_batch_that_failed_validation(emu, upload, a
         if line.startswith("✅"):  # the fault clears once the failed batch is collected
             emu.faults.batch_fail_validation = False
 
-    while batches.poll_once(api, report):
+    while dispatch.poll(api, progress_to(report)):
         pass
 
     first.refresh_from_db()
@@ -394,7 +394,7 @@ def test_it_applies_results_exactly_once_after_a_poller_dies_between_download_an
 ):
     upload()
     job = BatchJob.objects.get()
-    real_save = results.save_settled
+    real_save = LLMTask.save_answers
     crashes = []
 
     def save_then_die(tasks):
@@ -403,7 +403,7 @@ def test_it_applies_results_exactly_once_after_a_poller_dies_between_download_an
             crashes.append(1)
             raise RuntimeError("poller killed")
 
-    monkeypatch.setattr(results, "save_settled", save_then_die)
+    monkeypatch.setattr(LLMTask, "save_answers", staticmethod(save_then_die))
     with pytest.raises(RuntimeError, match="poller killed"):
         while poll_round(api):
             pass
@@ -482,6 +482,12 @@ def _die_after(monkeypatch, target, name: str):
     monkeypatch.setattr(target, name, run_then_die)
 
 
+OTHER_LINE = (
+    b'{"custom_id":"other-request","method":"POST","url":"/v4/chat/completions",'
+    b'"body":{"model":"m","messages":[{"role":"user","content":"?"}]}}'
+)
+
+
 def _age(job: BatchJob, seconds: int = 3600) -> None:
     BatchJob.objects.filter(pk=job.pk).update(created=timezone.now() - timedelta(seconds=seconds))
 
@@ -515,21 +521,28 @@ def test_it_adopts_the_remote_batch_of_a_job_whose_submitter_died(emu, upload, p
 
 
 @pytest.mark.django_db
-def test_it_adopts_the_remote_batch_of_a_dead_submitter_behind_a_hundred_newer_ones(
-    emu, upload, poll, api, monkeypatch
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_it_adopts_the_remote_batch_of_a_dead_submitter_among_a_hundred_others(
+    emu, upload, poll, api, monkeypatch, newest_first
 ):
+    emu.faults.list_newest_first = newest_first  # the service promises no order
+    emu.faults.list_page_max = 20
+    for _ in range(50):  # other novels, other hosts: the account keeps submitting
+        api.create_batch(api.upload_batch_file("other.jsonl", OTHER_LINE))
     _die_after(monkeypatch, ZhipuClient, "create_batch")
     with pytest.raises(KeyboardInterrupt):
         upload()
     job = BatchJob.objects.get()
-    line = b'{"custom_id":"x","method":"POST","url":"/v4/chat/completions","body":{"model":"m"}}'
-    for _ in range(100):  # other novels, other hosts: the account keeps submitting
-        api.create_batch(api.upload_batch_file("other.jsonl", line))
+    for _ in range(50):
+        api.create_batch(api.upload_batch_file("other.jsonl", OTHER_LINE))
     _age(job)
 
     poll()
 
-    assert len(emu.batches) == 101
+    job.refresh_from_db()
+    assert len(emu.batches) == 101 and job.status == BatchJob.Status.DONE
+    assert emu.batches[job.remote_id].metadata == {batches.METADATA_KEY: str(job.pk)}
+    assert all(sent_ids(emu)[cid] == 1 for cid in ids_of(LLMTask.objects.all()))
 
 
 @pytest.mark.django_db
@@ -582,7 +595,7 @@ def test_it_rebuilds_the_input_of_a_job_whose_submitter_died_before_writing_it(
 def test_it_takes_over_a_job_whose_poller_died_once_the_claim_runs_out(emu, upload, api, settings):
     upload()
     job = BatchJob.objects.get()
-    assert batches.claim_next().pk == job.pk  # a poller claims it, then dies
+    assert BatchJob.objects.claim_next(timezone.now()).pk == job.pk  # a poller claims it, then dies
 
     assert poll_round(api) == 0
     assert emu.batches[job.remote_id].polls == 0  # untouched while the claim holds
@@ -638,7 +651,7 @@ def test_two_pollers_in_threads_process_each_job_once(emu, upload, settings):
         try:
             start.wait()
             for _ in range(30):
-                if not batches.poll_once(client, reports[name].append):
+                if not dispatch.poll(client, progress_to(reports[name].append)):
                     break
         except BaseException as exc:  # reported on the main thread
             errors.append(exc)
@@ -679,7 +692,7 @@ def test_a_dry_run_prints_the_estimate_and_submits_nothing(emu, upload, settings
     assert not BatchJob.objects.exists() and not emu.requests
     assert set(novel.tasks.values_list("status", flat=True)) == {Status.PENDING}
     counts = Counter(novel.tasks.values_list("kind", flat=True))
-    figures = pipeline.estimate(novel)
+    figures = dispatch.estimate(novel)
     for kind, label in LLMTask.Kind.choices:
         tokens = figures[kind]["input_tokens"]
         assert tokens > 0
@@ -785,7 +798,7 @@ def test_polling_alone_finishes_a_novel_whose_upload_died_while_submitting(
     emu, upload, poll, settings, monkeypatch
 ):
     settings.BATCH_MAX_LINES = 10
-    _die_after(monkeypatch, batches, "_adopt")  # the first batch is created, then the process dies
+    _die_after(monkeypatch, BatchJob, "adopt")  # the first batch is created, then the process dies
     with pytest.raises(KeyboardInterrupt):
         upload()
     novel = the_novel()

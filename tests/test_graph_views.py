@@ -223,11 +223,13 @@ def test_big_graphs_sample_betweenness_with_a_fixed_seed() -> None:
     assert metrics.compute(graph) == first
 
 
-def test_the_admin_helper_gives_the_numbers_of_the_exported_graph(sample) -> None:
-    other = Novel.objects.create(title="空书", sha256="e" * 64)
-    by_novel = metrics.for_novels([sample.pk, other.pk])
-    assert by_novel[sample.pk] == metrics.compute(export.build_graph(sample))
-    assert by_novel[other.pk] == {}
+def test_the_admin_columns_give_the_numbers_of_the_exported_graph(sample) -> None:
+    from graph.admin.characters import attach_metrics
+
+    characters = list(sample.characters.all())
+    attach_metrics(characters)
+    expected = metrics.compute(export.build_graph(sample))
+    assert {c.name: c.graph_metrics for c in characters} == expected
 
 
 @pytest.mark.parametrize("fmt", ["json", "graphml", "gexf", "csv"])

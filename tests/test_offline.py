@@ -9,12 +9,13 @@ from graph.cooccurrence import ParagraphStore, evolution_evidence
 from graph.llm import offline
 from graph.prompts import Snippet
 from tests.conftest import SAMPLE
+from tests.offline_model import answer, read_request
 
 
 def ask(names_a, names_b, *texts) -> dict:
     snippets = [Snippet(i, text) for i, text in enumerate(texts, 1)]
-    body = prompts.relation_request("书", names_a, names_b, snippets, model="m", max_tokens=1)
-    return replies.parse_reply(prompts.RELATION, offline.answer(body))
+    question = prompts.Question(prompts.RELATION, names_a, names_b, snippets)
+    return replies.parse_reply(prompts.RELATION, offline.answer(question))
 
 
 # (A, B, snippet, type, who is senior: "A", "B" or None)
@@ -76,8 +77,8 @@ def test_every_kind_of_request_gets_a_reply_the_parser_accepts():
         prompts.evolution_request("书", ["甲乙丙"], ["丁戊己"], snippets, model="m", max_tokens=1),
         prompts.attribute_request("书", ["甲乙丙"], snippets, model="m", max_tokens=1),
     ):
-        kind = prompts.read_request(body).kind
-        assert replies.parse_reply(kind, offline.answer(body))
+        kind = read_request(body).kind
+        assert replies.parse_reply(kind, answer(body))
 
 
 def test_attributes_name_a_woman_and_what_she_can_do():
@@ -86,7 +87,7 @@ def test_attributes_name_a_woman_and_what_she_can_do():
         Snippet(9, "林晚照提剑护着书房，她一剑刺倒两人。"),
     ]
     body = prompts.attribute_request("书", ["林晚照"], snippets, model="m", max_tokens=1)
-    result = replies.parse_reply(prompts.ATTRIBUTE, offline.answer(body))
+    result = replies.parse_reply(prompts.ATTRIBUTE, answer(body))
     assert result["gender"] == "女"
     assert "剑法" in result["abilities"]
 
@@ -107,7 +108,7 @@ def test_the_sample_novel_turns_from_allies_to_enemies_offline():
     ]
     snippets = evolution_evidence(locations, ParagraphStore(chapters), a, b, budget_tokens=1500)
     body = prompts.evolution_request("青锋录", a, b, snippets, model="m", max_tokens=1)
-    phases = replies.parse_reply(prompts.EVOLUTION, offline.answer(body))["phases"]
+    phases = replies.parse_reply(prompts.EVOLUTION, answer(body))["phases"]
     assert [p["type"] for p in phases] == ["ally", "enemy"]
     assert phases[0]["to"] < 10 <= phases[1]["from"]
 

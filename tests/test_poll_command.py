@@ -244,34 +244,37 @@ def test_novel_status_names_an_unknown_novel_with_exit_code_2():
 
 
 @pytest.mark.django_db
-def test_the_daemon_outlives_an_api_error_and_stops_on_request(emu, monkeypatch):
-    from graph.management.commands import poll_batches
+def test_the_daemon_outlives_an_account_error_and_stops_on_sigterm(emu, monkeypatch):
+    from graph import dispatch
+    from graph.llm.zhipu import ZhipuError
 
     calls = []
 
-    def flaky_poll(self, client):
+    def flaky_poll(client, progress):
         calls.append(1)
         if len(calls) == 1:
-            raise CommandError("智谱 API 出错：boom")
-        self._stop = True
+            raise ZhipuError("quota", status=429, code="1304", fatal=True, advice="额度已用完")
+        os.kill(os.getpid(), signal.SIGTERM)  # what `kill` or systemd sends
         return 0
 
-    monkeypatch.setattr(poll_batches.Command, "poll_once", flaky_poll)
+    monkeypatch.setattr(dispatch, "poll", flaky_poll)
     err = io.StringIO()
     call_command("poll_batches", "--loop", "--interval", "1", stdout=io.StringIO(), stderr=err)
     assert len(calls) == 2
-    assert "boom" in err.getvalue()
+    assert "额度已用完" in err.getvalue() and "1304" in err.getvalue()
 
 
 @pytest.mark.django_db
-def test_a_single_run_exits_non_zero_on_an_api_error(emu, monkeypatch):
-    from graph import batches
-
-    def broken(client, report):
-        from graph.llm.zhipu import ZhipuError
-
-        raise ZhipuError("server unreachable", status=None)
-
-    monkeypatch.setattr(batches, "poll_once", broken)
-    with pytest.raises(CommandError, match="server unreachable"):
+def test_a_single_run_exits_non_zero_with_what_to_do_on_an_account_error(emu, upload):
+    upload()
+    emu.faults.account_error = (401, "1002", "Authorization token is invalid")
+    with pytest.raises(CommandError, match="ZHIPUAI_API_KEY") as stopped:
         call_command("poll_batches", stdout=io.StringIO())
+    assert stopped.value.returncode != 0
+    job = BatchJob.objects.get()
+    assert job.status == BatchJob.Status.SUBMITTED and job.attempts == 0  # nothing given up
+    assert LLMTask.objects.filter(status=LLMTask.Status.SUBMITTED).count() == job.line_count
+    emu.faults.account_error = None
+    for _ in range(3):
+        call_command("poll_batches", stdout=io.StringIO())
+    assert Novel.objects.get().stage == Novel.Stage.DONE

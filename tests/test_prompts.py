@@ -5,9 +5,9 @@ import json
 import pytest
 
 from graph import prompts, replies
-from graph.llm import offline
 from graph.prompts import Snippet
 from graph.replies import ReplyError
+from tests.offline_model import answer, read_request
 
 SNIPPETS = [
     Snippet(2, "沈青锋跪下拜师，陆玄机收他为徒。"),
@@ -35,22 +35,22 @@ def test_a_relation_request_is_a_full_chat_completion_body():
     assert "【片段1｜第2章】沈青锋跪下拜师" in user
 
 
-def test_it_reads_names_and_snippets_back_from_a_body():
-    facts = prompts.read_request(relation_body())
+def test_the_emulators_model_reads_names_and_snippets_back_from_a_body():
+    facts = read_request(relation_body())
     assert facts.kind == prompts.RELATION
     assert facts.names_a == ["沈青锋", "青锋"]
     assert facts.names_b == ["陆玄机", "玄机子"]
     assert facts.snippets == SNIPPETS
 
 
-def test_it_tells_the_three_kinds_apart():
-    evolution = prompts.evolution_request(
-        "书", ["甲乙"], ["丙丁"], SNIPPETS, model="m", max_tokens=1
+@pytest.mark.parametrize("kind", [prompts.RELATION, prompts.EVOLUTION, prompts.ATTRIBUTE])
+def test_a_rendered_question_reads_back_as_the_same_question(kind):
+    question = prompts.Question(
+        kind, ["甲乙", "小乙"], [] if kind == prompts.ATTRIBUTE else ["丙丁"], SNIPPETS
     )
-    attribute = prompts.attribute_request("书", ["甲乙"], SNIPPETS, model="m", max_tokens=1)
-    assert prompts.read_request(evolution).kind == prompts.EVOLUTION
-    assert prompts.read_request(attribute).kind == prompts.ATTRIBUTE
-    assert prompts.read_request(attribute).names_b == []
+    body = prompts.request_body("书", question, model="m", max_tokens=1)
+    assert read_request(body) == question
+    assert prompts.Question.from_json(question.to_json()) == question
 
 
 @pytest.mark.parametrize(
@@ -220,7 +220,7 @@ def test_defaults_are_fresh_copies():
 
 
 def test_offline_rules_answer_in_the_shape_the_parser_accepts():
-    result = replies.parse_reply(prompts.RELATION, offline.answer(relation_body()))
+    result = replies.parse_reply(prompts.RELATION, answer(relation_body()))
     assert result["type"] == "master"
     assert result["direction"] == "b->a"  # B (陆玄机) is the master
 
@@ -235,7 +235,7 @@ def test_offline_rules_find_a_change_from_allies_to_enemies():
     body = prompts.evolution_request(
         "青锋录", ["沈青锋"], ["杜云起"], snippets, model="m", max_tokens=1
     )
-    phases = replies.parse_reply(prompts.EVOLUTION, offline.answer(body))["phases"]
+    phases = replies.parse_reply(prompts.EVOLUTION, answer(body))["phases"]
     assert [p["type"] for p in phases] == ["ally", "enemy"]
     assert phases[0]["from"] == 2 and phases[1]["from"] == 9
 

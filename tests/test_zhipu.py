@@ -51,10 +51,11 @@ def jsonl(lines: list[dict]) -> bytes:
     return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
 
 
-def submit(client: ZhipuClient, count: int = 4) -> BatchInfo:
-    """Upload ``count`` requests t1..tN and create a batch over them."""
-    data = jsonl([request_line(f"t{i}", f"问题{i}") for i in range(1, count + 1)])
-    return client.create_batch(client.upload_batch_file("tasks.jsonl", data), {"novel": "7"})
+def submit(client: ZhipuClient, count: int = 4, metadata: dict | None = None) -> BatchInfo:
+    """Upload ``count`` requests task-1..task-N and create a batch over them."""
+    data = jsonl([request_line(f"task-{i}", f"问题{i}") for i in range(1, count + 1)])
+    file_id = client.upload_batch_file("tasks.jsonl", data)
+    return client.create_batch(file_id, metadata or {"novel": "7"})
 
 
 def poll_to_end(client: ZhipuClient, batch_id: str, limit: int = 20) -> BatchInfo:
@@ -95,7 +96,7 @@ def test_it_runs_a_batch_from_upload_to_parsed_output(client, emulator):
     assert done.error_file_id is None
     assert done.metadata == {"novel": "7"}
     results = lines_of(client, done.output_file_id)
-    assert [r.custom_id for r in results] == ["t1", "t2", "t3"]
+    assert [r.custom_id for r in results] == ["task-1", "task-2", "task-3"]
     assert all(r.ok and r.finish_reason == "stop" for r in results)
     assert json.loads(results[1].content) == {"echo": "问题2"}
     assert results[0].prompt_tokens == 3 and results[0].completion_tokens > 0
@@ -123,25 +124,25 @@ def test_it_waits_in_progress_for_the_configured_number_of_polls(client, emulato
 
 
 def test_it_puts_failed_lines_in_the_error_file(client, emulator):
-    emulator.faults.batch_error_lines = {"t2"}
+    emulator.faults.batch_error_lines = {"task-2"}
     done = poll_to_end(client, submit(client, 3).id)
     assert (done.completed, done.failed) == (2, 1)
     [error] = lines_of(client, done.error_file_id)
-    assert (error.custom_id, error.ok, error.error_code) == ("t2", False, "1301")
-    assert [r.custom_id for r in lines_of(client, done.output_file_id)] == ["t1", "t3"]
+    assert (error.custom_id, error.ok, error.error_code) == ("task-2", False, "1301")
+    assert [r.custom_id for r in lines_of(client, done.output_file_id)] == ["task-1", "task-3"]
 
 
 def test_it_can_fail_every_nth_line(client, emulator):
     emulator.faults.batch_error_lines = 2
     done = poll_to_end(client, submit(client, 4).id)
-    assert [r.custom_id for r in lines_of(client, done.error_file_id)] == ["t2", "t4"]
+    assert [r.custom_id for r in lines_of(client, done.error_file_id)] == ["task-2", "task-4"]
 
 
 def test_it_reports_an_expired_batch_with_half_the_answers(client, emulator):
     emulator.faults.batch_expire_half = True
     done = poll_to_end(client, submit(client, 4).id)
     assert done.status == "expired" and done.expired_at is not None
-    assert [r.custom_id for r in lines_of(client, done.output_file_id)] == ["t1", "t2"]
+    assert [r.custom_id for r in lines_of(client, done.output_file_id)] == ["task-1", "task-2"]
     assert done.error_file_id is None
 
 
@@ -156,14 +157,14 @@ def test_it_reports_failed_validation_with_line_errors(client, emulator):
 @pytest.mark.parametrize(
     ("bad_line", "expected"),
     [
-        (json.dumps(request_line("t2", model="glm-4-air")), "only one model"),
-        (json.dumps(request_line("t1")), "duplicated"),
+        (json.dumps(request_line("task-2", model="glm-4-air")), "only one model"),
+        (json.dumps(request_line("task-1")), "duplicated"),
         (json.dumps({**request_line("x"), "custom_id": None}), "custom_id is missing"),
         ("{not json", "not a JSON request"),
     ],
 )
 def test_it_fails_validation_of_a_bad_input_file(client, bad_line, expected):
-    data = jsonl([request_line("t1")]) + bad_line.encode() + b"\n"
+    data = jsonl([request_line("task-1")]) + bad_line.encode() + b"\n"
     created = client.create_batch(client.upload_batch_file("bad.jsonl", data))
     done = poll_to_end(client, created.id)
     assert done.status == "failed"
@@ -189,11 +190,10 @@ def test_it_refuses_to_cancel_a_finished_batch_permanently(client):
 def test_it_lists_batches_across_pages_and_stops(client, emulator):
     emulator.faults.list_page_max = 2
     ids = [submit(client, 1).id for _ in range(5)]
-    listed = client.list_batches()
-    assert [b.id for b in listed] == ids[::-1]
+    listed = list(client.iter_batches(page_size=2))
+    assert [b.id for b in listed] == ids
     pages = [r for r in emulator.requests if r.path == "/batches" and r.method == "GET"]
     assert len(pages) == 3
-    assert [b.id for b in client.list_batches(limit=3)] == ids[:1:-1]
 
 
 def test_it_lists_until_an_empty_page_when_has_more_is_absent(client, emulator):
@@ -203,9 +203,22 @@ def test_it_lists_until_an_empty_page_when_has_more_is_absent(client, emulator):
     emulator.list_batches = lambda query: {
         k: v for k, v in original(query).items() if k != "has_more"
     }
-    assert [b.id for b in client.list_batches()] == ids[::-1]
+    assert [b.id for b in client.iter_batches(page_size=2)] == ids
     pages = [r for r in emulator.requests if r.path == "/batches" and r.method == "GET"]
-    assert len(pages) == 3 and pages[-1].query["after"] == ids[0]
+    assert len(pages) == 3 and pages[-1].query["after"] == ids[-1]
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_it_finds_a_batch_by_its_metadata_whatever_the_listing_order(
+    client, emulator, newest_first
+):
+    emulator.faults.list_page_max = 2
+    emulator.faults.list_newest_first = newest_first
+    ids = [submit(client, 1, metadata={"job": str(n)}).id for n in range(5)]
+    found, complete = client.find_batch("job", "1")
+    assert found.id == ids[1] and complete
+    assert client.find_batch("job", "99") == (None, True)
+    assert client.find_batch("job", "4", max_batches=2) == (None, False) or newest_first
 
 
 def test_two_pollers_at_once_finish_a_batch_once(client, emulator):
@@ -265,8 +278,8 @@ def test_it_flags_an_oversize_upload_as_too_large(client, emulator):
 
 
 def test_it_answers_sensitive_and_malformed_batch_lines(client, emulator):
-    emulator.faults.batch_sensitive_lines = {"t1"}
-    emulator.faults.malformed_replies = {"t2"}
+    emulator.faults.batch_sensitive_lines = {"task-1"}
+    emulator.faults.malformed_replies = {"task-2"}
     results = lines_of(client, poll_to_end(client, submit(client, 3).id).output_file_id)
     assert (results[0].ok, results[0].error_code) == (False, "sensitive")
     assert results[1].ok and results[1].content == GARBAGE_REPLY

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.text import smart_split, unescape_string_literal
 
-from graph import metrics
+from graph import export, metrics
 from graph.admin.common import (
     column,
     count_of,
@@ -21,6 +21,7 @@ from graph.admin.common import (
 from graph.models import (
     Character,
     CharacterAttribute,
+    Novel,
     Origin,
     Relation,
     RelationPhase,
@@ -58,9 +59,10 @@ def attach_metrics(characters: Iterable[Character]) -> None:
     """Set `graph_metrics` on each character: two queries, one computation per novel. Per request,
     since the objects live only as long as the page being rendered."""
     characters = list(characters)
-    by_novel = metrics.for_novels({character.novel_id for character in characters})
+    novels = Novel.objects.filter(pk__in={c.novel_id for c in characters})
+    by_novel = {pk: metrics.compute(graph) for pk, graph in export.build_graphs(novels).items()}
     for character in characters:
-        character.graph_metrics = by_novel[character.novel_id].get(character.name, {})
+        character.graph_metrics = by_novel.get(character.novel_id, {}).get(character.name, {})
 
 
 def metric(key: str, description: str) -> Callable[[Character], Any]:

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from graph import batches, dispatch
 from graph.admin.common import (
     ErrorFilter,
     has_error,
     preview,
     read_only,
 )
-from graph.models import (
-    UNANSWERED,
-    BatchJob,
-    LLMTask,
-    Novel,
-)
+from graph.llm.zhipu import ZhipuError, client_from_settings
+from graph.models import BatchJob, LLMTask
 
 
 @admin.register(LLMTask)
@@ -60,18 +56,8 @@ class LLMTaskAdmin(admin.ModelAdmin):
 
     @admin.action(description="立即重试失败的任务 (retry failed tasks now)")
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[LLMTask]) -> None:
-        """Failed or defaulted tasks go back to pending; their novels back to the dispatch stage."""
-        failed = queryset.filter(status__in=UNANSWERED)
-        with transaction.atomic():
-            novel_ids = list(failed.order_by().values_list("novel_id", flat=True).distinct())
-            count = failed.update(
-                status=LLMTask.Status.PENDING, attempts=0, last_error="", batch_job=None
-            )
-            # A finished novel waits for its answers again: poll_batches (batch mode) or a new
-            # upload_novel run (realtime, offline) sends the reset tasks and re-applies the graph.
-            reopened = Novel.objects.filter(pk__in=novel_ids, stage=Novel.Stage.DONE).update(
-                stage=Novel.Stage.DISPATCHED, applied_at=None
-            )
+        """Failed or defaulted tasks go back to pending; their finished novels wait again."""
+        count, reopened = dispatch.retry(queryset)
         if not count:
             self.message_user(request, "所选任务中没有失败或使用默认值的任务。", messages.WARNING)
             return
@@ -127,15 +113,15 @@ class BatchJobAdmin(admin.ModelAdmin):
             )
             return
         try:
-            from graph import batches
-        except ImportError as exc:
-            self.message_user(request, f"无法取消：{exc}", messages.ERROR)
+            client = client_from_settings()
+        except ValueError:
+            self.message_user(request, "未设置 ZHIPUAI_API_KEY，无法取消批处理。", messages.ERROR)
             return
         cancelled = 0
         for job in open_jobs:
             try:
-                batches.cancel_job(job)
-            except Exception as exc:  # one bad job must not hide the others
+                batches.cancel_job(job, client)
+            except (ZhipuError, ValueError) as exc:  # one bad job must not hide the others
                 self.message_user(request, f"取消 {job} 失败：{exc}", messages.ERROR)
             else:
                 cancelled += 1

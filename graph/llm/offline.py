@@ -1,7 +1,9 @@
-"""Offline answers: local rules that reply to a request body in the JSON shapes the model is asked for.
+"""Offline answers: local rules that answer a task's `Question` (names and snippets, as the task
+builder made it) in the JSON shapes the model is asked for.
 
-Used when there is no API key, and by the test emulator as its "model", so the batch, realtime and
-offline modes can be compared on the same novel. Replies go through the same parser as a model's.
+Used when there is no API key, and by the test emulator as its "model" (which reads the question
+back out of the prompt), so the batch, realtime and offline modes can be compared on the same
+novel. Replies go through the same parser as a model's.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from collections import Counter
 
 from graph import cues, prompts, taxonomy
-from graph.prompts import RequestFacts, Snippet
+from graph.prompts import Question, Snippet
 
 STRONG_SNIPPET = 1.0  # a phase of a single snippet needs a construction, not a stray word
 # ... and a change of type after the first phase, more: one snippet said the type changed,
@@ -73,9 +75,8 @@ ABILITY_WORDS = (
 )
 
 
-def answer(body: dict) -> str:
-    """Reply content for a request body, as a model would write it."""
-    facts = prompts.read_request(body)
+def answer(facts: Question) -> str:
+    """Reply content for a question, as a model would write it."""
     if facts.kind == prompts.RELATION:
         reply = relation_reply(facts)
     elif facts.kind == prompts.EVOLUTION:
@@ -160,7 +161,7 @@ def classify(text: str, names_a: list[str], names_b: list[str]) -> tuple[str, fl
     return best_type(type_scores(signals))
 
 
-def senior_votes(code: str, facts: RequestFacts, signals: list[cues.Signal]) -> float:
+def senior_votes(code: str, facts: Question, signals: list[cues.Signal]) -> float:
     """Positive when A looks senior (master, elder, lord), negative when B does."""
     votes = sum(
         s.weight * (1 if s.senior == "a" else -1) for s in signals if s.code == code and s.senior
@@ -187,7 +188,7 @@ def senior_votes(code: str, facts: RequestFacts, signals: list[cues.Signal]) -> 
     return votes
 
 
-def shared_master(facts: RequestFacts) -> bool:
+def shared_master(facts: Question) -> bool:
     """Both of them call someone 师父 in the snippets: most likely the same master."""
     callers: set[str] = set()
     for snippet in facts.snippets:
@@ -203,7 +204,7 @@ def _fellow(signals: list[cues.Signal]) -> list[cues.Signal]:
     ]
 
 
-def relation_reply(facts: RequestFacts) -> dict:
+def relation_reply(facts: Question) -> dict:
     kin_like = cues.same_surname(facts.names_a, facts.names_b)
     fellows = shared_master(facts)
     signals: list[cues.Signal] = []
@@ -238,7 +239,7 @@ def relation_reply(facts: RequestFacts) -> dict:
     }
 
 
-def evolution_reply(facts: RequestFacts) -> dict:
+def evolution_reply(facts: Question) -> dict:
     """Phases from per-snippet types in chapter order; one weak snippet does not make a phase."""
     typed = []
     snippets = sorted(facts.snippets, key=lambda s: s.chapter)
@@ -292,7 +293,7 @@ def _near(
     return found
 
 
-def attribute_reply(facts: RequestFacts) -> dict:
+def attribute_reply(facts: Question) -> dict:
     names = facts.names_a
     female = sum(_near(facts.snippets, names, FEMALE_MARKERS, reach=12).values())
     male = sum(snippet.text.count("他") for snippet in facts.snippets)

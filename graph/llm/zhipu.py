@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,8 @@ ACTIVE_STATUSES = frozenset({"validating", "in_progress", "finalizing", "cancell
 TERMINAL_STATUSES = frozenset({"failed", "completed", "expired", "cancelled"})
 BATCH_STATUSES = ACTIVE_STATUSES | TERMINAL_STATUSES
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
+LIST_PAGE = 100  # the most batches the service lists per page
+MAX_LISTED = 20_000  # batches looked through for a lost one before giving up for this round
 _MS_THRESHOLD = 10**11  # timestamps below this are seconds, above it milliseconds
 _MAX_MESSAGE = 500
 
@@ -272,34 +275,33 @@ class ZhipuClient:
         """Ask the server to cancel a batch."""
         return _batch_info(self._call(self._sdk.batches.cancel, _require(batch_id)))
 
-    def list_batches(
-        self, limit: int = 100, created_after: datetime | None = None
-    ) -> list[BatchInfo]:
-        """Return up to ``limit`` batches, newest first, paging by hand.
-
-        The SDK's auto-pagination ignores ``has_more``; here we stop on an empty page,
-        on ``has_more`` false, once ``limit`` batches are in hand, or once a page reaches
-        batches created before ``created_after`` (those are left out).
-        """
-        found: list[BatchInfo] = []
+    def iter_batches(self, page_size: int = LIST_PAGE) -> Iterator[BatchInfo]:
+        """Every batch of the account, in the order the service lists them (which is not
+        promised: a recorded real listing is oldest first). Pages by hand: the SDK's own
+        pagination ignores ``has_more``; we stop on an empty page or ``has_more`` false."""
         after: str | None = None
-        while len(found) < limit:
-            kwargs: dict[str, Any] = {"limit": min(100, limit - len(found))}
+        while True:
+            kwargs: dict[str, Any] = {"limit": page_size}
             if after:
                 kwargs["after"] = after
             page = self._call(self._sdk.batches.list, **kwargs)
-            batches = [_batch_info(b) for b in page.data or []]
-            if created_after is not None:
-                recent = [b for b in batches if not b.created_at or b.created_at >= created_after]
-                found.extend(recent)
-                if len(recent) < len(batches):
-                    break
-            else:
-                found.extend(batches)
-            if not page.data or getattr(page, "has_more", None) is False:
-                break
-            after = page.data[-1].id
-        return found[:limit]
+            data = page.data or []
+            yield from (_batch_info(b) for b in data)
+            if not data or getattr(page, "has_more", None) is False:
+                return
+            after = data[-1].id
+
+    def find_batch(
+        self, key: str, value: str, max_batches: int = MAX_LISTED
+    ) -> tuple[BatchInfo | None, bool]:
+        """The batch whose ``metadata[key] == value``, looked for in the whole listing whatever
+        its order. Returns (batch or None, whether the listing was read to its end)."""
+        for seen, info in enumerate(self.iter_batches(), 1):
+            if info.metadata.get(key) == value:
+                return info, True
+            if seen >= max_batches:
+                return None, False
+        return None, True
 
     def download_file(self, file_id: str) -> bytes:
         """Download a file's raw bytes (output or error JSONL)."""

@@ -1,14 +1,14 @@
 """upload_novel: read a novel file, build its character graph (offline) or submit its model tasks."""
 
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import batches, pipeline
+from graph import batches, dispatch, pipeline
 from graph.llm.realtime import RunStopped
-from graph.llm.zhipu import ZhipuError, client_from_settings
+from graph.llm.zhipu import ZhipuClient, ZhipuError, client_from_settings
+from graph.management.loop import Rounds
 from graph.models import LLMTask, Mode, Novel
 from graph.progress import Progress
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--restart-from",
-            choices=["characters", "pairs", "tasks"],
+            choices=[stage.value for stage in Novel.RESTARTABLE],
             help="从此阶段起重新计算（人工修改的别名保留）",
         )
         parser.add_argument(
@@ -36,7 +36,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--wait", action="store_true", help="批处理模式下留在前台轮询，直到图谱写入"
         )
-        parser.add_argument("--interval", type=int, default=None, help="--wait 的轮询间隔（秒）")
+        parser.add_argument(
+            "--interval",
+            type=int,
+            default=None,
+            help=f"--wait 的轮询间隔（秒，至少 1），默认 POLL_INTERVAL（{settings.POLL_INTERVAL}）",
+        )
         parser.add_argument("--quiet", action="store_true", help="只输出最后的汇总")
 
     def handle(self, *args, **options):
@@ -44,34 +49,27 @@ class Command(BaseCommand):
         novel = self.load(options, progress)
         if options["restart_from"]:
             pipeline.restart_from(novel, options["restart_from"])
-            novel.refresh_from_db()
-        mode, note = pipeline.choose_mode(options["mode"])
+        mode, note = dispatch.choose_mode(options["mode"])
         if note:
             progress.line(note)
+        pipeline.prepare(novel, progress)
+        if options["dry_run"]:
+            self.print_estimate(novel)
+            return
         try:
-            if options["dry_run"]:
-                pipeline.prepare(novel, progress)
-                self.print_estimate(novel)
-                return
             client = client_from_settings() if mode != Mode.OFFLINE else None
-            pipeline.run(novel, mode=mode, progress=progress, client=client)
+            dispatch.run(novel, mode=mode, progress=progress, client=client)
             if options["wait"] and mode == Mode.BATCH:
-                self.wait(
-                    novel,
-                    client,
-                    settings.POLL_INTERVAL if options["interval"] is None else options["interval"],
-                )
+                self.wait(novel, client, options["interval"], progress)
         except RunStopped as exc:
-            raise CommandError(str(exc)) from None
+            self.stop(novel, str(exc))
         except ZhipuError as exc:
-            raise CommandError(
-                f"智谱 API 出错：{exc.message}（已保存的进度不会丢失，重新运行即可继续）"
-            ) from None
+            self.stop(novel, f"{exc.user_line}。已保存的进度不会丢失，重新运行即可继续")
         self.print_summary(novel)
 
-    def fail(self, novel: Novel, message: str) -> None:
+    def stop(self, novel: Novel, message: str) -> None:
         """Stop with one line, and keep the reason on the novel for the admin and novel_status."""
-        Novel.objects.filter(pk=novel.pk).update(last_error=message[:2000])
+        novel.record_error(message)
         raise CommandError(message)
 
     def load(self, options, progress: Progress) -> Novel:
@@ -95,16 +93,22 @@ class Command(BaseCommand):
             )
         return novel
 
-    def wait(self, novel: Novel, client, interval: int) -> None:
+    def wait(
+        self, novel: Novel, client: ZhipuClient, interval: int | None, progress: Progress
+    ) -> None:
+        """Poll in the foreground until the graph is written (instead of cron)."""
+        rounds = Rounds(settings.POLL_INTERVAL if interval is None else interval)
         while True:
-            batches.poll_once(client, self.stdout.write)
+            dispatch.poll(client, progress)
             novel.refresh_from_db()
             if novel.stage == Novel.Stage.DONE:
                 return
-            time.sleep(interval)
+            if not rounds.wait():
+                progress.line("已停止等待；之后由 poll_batches 收取结果 (stopped waiting)")
+                return
 
     def print_estimate(self, novel: Novel) -> None:
-        figures = pipeline.estimate(novel)
+        figures = dispatch.estimate(novel)
         labels = dict(LLMTask.Kind.choices)
         total_requests = sum(f["requests"] for f in figures.values())
         total_tokens = sum(f["input_tokens"] for f in figures.values())
