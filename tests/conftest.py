@@ -22,6 +22,17 @@ def _local_settings(settings, tmp_path):
 
 
 @pytest.fixture
+def restore_signals():
+    """Put back the SIGTERM/SIGINT handlers a daemon-style command installs."""
+    import signal
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+@pytest.fixture
 def corpus() -> Path:
     folder = SHARED / "corpus"
     if not folder.is_dir():
@@ -44,8 +55,8 @@ def sample_path() -> Path:
 
 # --- The Zhipu emulator wired into settings (batch, realtime and poller tests) ---------------
 
-# Distinctive on both sides of the dot, so a leak of either half can be searched for.
-# A fresh fake key each run: distinctive enough to grep for, and no key-like literal in the repo.
+# A fresh fake key each run, random on the secret side of the dot: a leak of the key or of its
+# secret half can be searched for, and no key-like literal is committed.
 TEST_API_KEY = f"test.{secrets.token_hex(12)}"
 
 

@@ -133,7 +133,7 @@ def test_it_submits_a_novel_as_one_batch_and_polls_it_into_a_graph(emu, upload, 
     assert len(lines) == job.line_count == novel.tasks.count() > 0
     assert len(set(custom_ids)) == len(custom_ids)
     assert set(custom_ids) == ids_of(novel.tasks)
-    assert all(cid.isascii() and 0 < len(cid) <= 64 for cid in custom_ids)
+    assert all(cid.isascii() and 6 <= len(cid) <= 64 for cid in custom_ids)
     assert {(line["method"], line["url"]) for line in lines} == {("POST", "/v4/chat/completions")}
     assert {line["body"]["model"] for line in lines} == {settings.LLM_MODEL}
     assert all(line["body"]["messages"] for line in lines)
@@ -141,6 +141,7 @@ def test_it_submits_a_novel_as_one_batch_and_polls_it_into_a_graph(emu, upload, 
 
     report = poll()
 
+    assert not emu.files  # the input auto-deleted, the result files deleted once stored here
     assert any(line.startswith("📊 Batch API进度: ") for line in report)
     assert any("已收取" in line for line in report)
     job.refresh_from_db()
@@ -829,3 +830,21 @@ def test_a_batch_the_server_no_longer_knows_is_given_up_and_its_tasks_sent_again
     assert novel.stage == Novel.Stage.DONE
     assert set(novel.tasks.values_list("status", "attempts")) == {(Status.SUCCEEDED, 2)}
     assert_applied_once(novel)
+
+
+@pytest.mark.django_db
+def test_a_reply_holding_a_line_separator_character_is_read_whole(emu, upload, poll):
+    real_model = emu.model
+    emu.model = lambda body: real_model(body).replace(
+        '"evidence": "', '"evidence": "\u2028甲\u2029', 1
+    )
+    upload()
+    poll()
+
+    job = BatchJob.objects.get()
+    assert "\u2028" in job.output_content
+    novel = the_novel()
+    assert novel.stage == Novel.Stage.DONE
+    assert set(novel.tasks.values_list("status", "attempts")) == {(Status.SUCCEEDED, 1)}
+    relation = novel.tasks.filter(kind="relation").first().relation
+    assert relation.evidence.startswith("\u2028甲\u2029")

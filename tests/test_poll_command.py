@@ -244,7 +244,9 @@ def test_novel_status_names_an_unknown_novel_with_exit_code_2():
 
 
 @pytest.mark.django_db
-def test_the_daemon_outlives_an_account_error_and_stops_on_sigterm(emu, monkeypatch):
+def test_the_daemon_outlives_an_account_error_and_stops_on_sigterm(
+    emu, monkeypatch, restore_signals
+):
     from graph import dispatch
     from graph.llm.zhipu import ZhipuError
 
@@ -278,3 +280,47 @@ def test_a_single_run_exits_non_zero_with_what_to_do_on_an_account_error(emu, up
     for _ in range(3):
         call_command("poll_batches", stdout=io.StringIO())
     assert Novel.objects.get().stage == Novel.Stage.DONE
+
+
+class FakeClock:
+    """Time that passes only when the code under test sleeps."""
+
+    def __init__(self):
+        self.now, self.slept = 0.0, []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.django_db
+def test_upload_wait_with_interval_0_waits_a_second_between_polls_and_stops_on_sigterm(
+    emu, upload, monkeypatch, restore_signals
+):
+    from graph import dispatch
+    from graph.management.loop import STEP, Rounds
+
+    emu.faults.batch_steps = 1000  # the batch never finishes while we wait
+    fake, polls, real_poll = FakeClock(), [], dispatch.poll
+    monkeypatch.setattr(Rounds, "clock", fake.clock)
+    monkeypatch.setattr(Rounds, "sleep", fake.sleep)
+
+    def poll_and_count(client, progress):
+        polls.append((fake.now, len(fake.slept)))
+        if len(polls) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)  # as `kill` would, while a round runs
+        return real_poll(client, progress)
+
+    monkeypatch.setattr(dispatch, "poll", poll_and_count)
+    out = upload("--wait", "--interval", "0")
+
+    assert len(polls) == 3
+    assert all(
+        later[0] - earlier[0] >= 1.0 for earlier, later in zip(polls, polls[1:], strict=False)
+    )
+    assert max(fake.slept) <= STEP < 1.0  # short steps: a stop is seen within a second
+    assert len(fake.slept) == polls[-1][1]  # no sleep at all after the SIGTERM
+    assert "已停止等待" in out and Novel.objects.get().stage == Novel.Stage.DISPATCHED

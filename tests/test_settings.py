@@ -24,6 +24,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ("LLM_MAX_ATTEMPTS", "0"),
         ("USE_BATCH_API_FOR_GRAPH", "maybe"),
         ("GRAPH_PAIR_LIMIT", "-5"),
+        ("LLM_MAX_TOKENS", "5000"),  # glm-4-flash refuses every request above 4095
         ("ZHIPUAI_TIMEOUT", "soon"),
         ("DATABASE_URL", "nosuchdb://x"),
     ],

@@ -515,3 +515,10 @@ def test_it_fails_a_200_line_without_choices():
     line = {"response": {"status_code": 200, "body": {"choices": []}}, "custom_id": "r5"}
     result = parse_result_line(json.dumps(line))
     assert (result.custom_id, result.ok, result.error_code) == ("r5", False, "empty_reply")
+
+
+def test_a_file_with_a_custom_id_under_six_characters_is_refused_whole(client, emulator):
+    data = jsonl([request_line("t1", "问题")])
+    error = raised(client.upload_batch_file, "tasks.jsonl", data)
+    assert (error.status, error.code, error.fatal) == (400, "1210", True)
+    assert "custom_id" in error.user_line and not emulator.files

@@ -14,6 +14,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from graph import export, metrics
 from graph.admin.common import (
+    ManualEdits,
     column,
     count_of,
     preview,
@@ -22,7 +23,6 @@ from graph.models import (
     Character,
     CharacterAttribute,
     Novel,
-    Origin,
     Relation,
     RelationPhase,
 )
@@ -31,8 +31,10 @@ from graph.models import (
 def alias_q(word: str) -> Q:
     """Match `word` inside the JSON list of aliases on SQLite and PostgreSQL alike.
 
-    SQLite stores the JSON text as `json.dumps` wrote it (non-ASCII as \\uXXXX escapes), PostgreSQL
-    casts jsonb back to text with the characters themselves; search both spellings.
+    `Character.aliases` is written with `ReadableJSONEncoder`, so Chinese is stored as itself and
+    plain `icontains` finds it on both databases; a list written by plain `json.dumps` (rows
+    loaded from a fixture or by hand in SQL) holds \\uXXXX escapes instead, so that spelling is
+    searched too.
     """
     q = Q(aliases__icontains=word)
     escaped = json.dumps(word)[1:-1]
@@ -89,7 +91,7 @@ class CharacterAttributeInline(admin.TabularInline):
 
 
 @admin.register(Character)
-class CharacterAdmin(admin.ModelAdmin):
+class CharacterAdmin(ManualEdits):
     form = CharacterForm
     inlines = [CharacterAttributeInline]
     list_display = ["name", "alias_list", "novel", "mention_count", "first_chapter",
@@ -127,7 +129,7 @@ class CharacterAdmin(admin.ModelAdmin):
         changed = set(form.changed_data)
         if changed & {"aliases", "name"} and "aliases_locked" not in changed:
             obj.aliases_locked = True
-        super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)  # attributes edited inline: manual
 
     @admin.display(description="别名")
     def alias_list(self, obj: Character) -> str:
@@ -135,7 +137,7 @@ class CharacterAdmin(admin.ModelAdmin):
 
 
 @admin.register(CharacterAttribute)
-class CharacterAttributeAdmin(admin.ModelAdmin):
+class CharacterAttributeAdmin(ManualEdits):
     list_display = ["character", "key", "value", "origin"]
     list_filter = ["key", "origin", "character__novel"]
     list_select_related = ["character"]
@@ -150,7 +152,7 @@ class RelationPhaseInline(admin.TabularInline):
 
 
 @admin.register(Relation)
-class RelationAdmin(admin.ModelAdmin):
+class RelationAdmin(ManualEdits):
     inlines = [RelationPhaseInline]
     list_display = ["source", "target", "type", "confidence", "cooccurrence", "span", "origin",
                     "novel"]  # fmt: skip
@@ -163,12 +165,6 @@ class RelationAdmin(admin.ModelAdmin):
     snippet_list = preview("snippets", "共现片段 (snippets)")
     exclude = ["snippets"]
 
-    def save_model(self, request, obj: Relation, form, change: bool) -> None:
-        # A type chosen by a person is marked as such, unless the origin was set explicitly.
-        if change and "type" in form.changed_data and "origin" not in form.changed_data:
-            obj.origin = Origin.MANUAL
-        super().save_model(request, obj, form, change)
-
     @admin.display(description="章节跨度 (span)", ordering="first_chapter")
     def span(self, obj: Relation) -> str:
         if obj.first_chapter is None:
@@ -177,7 +173,7 @@ class RelationAdmin(admin.ModelAdmin):
 
 
 @admin.register(RelationPhase)
-class RelationPhaseAdmin(admin.ModelAdmin):
+class RelationPhaseAdmin(ManualEdits):
     list_display = ["relation", "from_chapter", "to_chapter", "type", "origin"]
     list_filter = ["type", "origin", "relation__novel"]
     list_select_related = ["relation__source", "relation__target"]

@@ -15,6 +15,7 @@ from graph.models import (
     BatchJob,
     LLMTask,
     Novel,
+    Origin,
 )
 
 PREVIEW_CHARS = 20_000
@@ -94,3 +95,24 @@ class ErrorFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(last_error="")
         return queryset
+
+
+class ManualEdits(admin.ModelAdmin):
+    """A row a person edits in the admin (the row itself or an inline of it) becomes theirs:
+    origin manual, which every re-apply, retry and rebuild leaves as it is. Setting the origin
+    explicitly in the form wins over this."""
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        changed = set(form.changed_data)
+        if changed - {"origin"} and "origin" not in changed and hasattr(obj, "origin"):
+            obj.origin = Origin.MANUAL
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        for row in formset.forms:
+            data = getattr(row, "cleaned_data", None) or {}
+            changed = set(row.changed_data) - {"DELETE"}
+            edited = changed and "origin" not in changed and not data.get("DELETE")
+            if edited and "origin" in data:
+                data["origin"] = Origin.MANUAL
+        super().save_formset(request, form, formset, change)

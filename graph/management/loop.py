@@ -13,6 +13,9 @@ STEP = 0.25  # seconds slept at a time while checking for a stop
 class Rounds:
     """Run rounds until stopped: `while rounds.wait(): ...` after the first round."""
 
+    clock = staticmethod(time.monotonic)  # tests replace both with a fake clock
+    sleep = staticmethod(time.sleep)
+
     def __init__(self, interval: int):
         self.interval = max(MIN_INTERVAL, interval)
         self.stopped = False
@@ -24,7 +27,7 @@ class Rounds:
 
     def wait(self) -> bool:
         """Sleep until the next round is due; False once a stop was asked for."""
-        deadline = time.monotonic() + self.interval
-        while not self.stopped and (left := deadline - time.monotonic()) > 0:
-            time.sleep(min(STEP, left))
+        deadline = self.clock() + self.interval
+        while not self.stopped and (left := deadline - self.clock()) > 0:
+            self.sleep(min(STEP, left))
         return not self.stopped

@@ -31,15 +31,8 @@ class Command(BaseCommand):
             f"《{novel.title}》 id={novel.pk}  模式：{novel.get_mode_display()}  阶段：{novel.get_stage_display()}"
         )
         stamps = [
-            (label, getattr(novel, field))
-            for label, field in (
-                ("分章", "parsed_at"),
-                ("人物", "characters_at"),
-                ("共现", "pairs_at"),
-                ("任务", "tasks_at"),
-                ("提交", "dispatched_at"),
-                ("写入", "applied_at"),
-            )
+            (Novel.Stage(stage).label, getattr(novel, field))
+            for stage, field in Novel.STAGE_TIMESTAMPS.items()
         ]
         w("  " + "  ".join(f"{label} {localtime(ts):%m-%d %H:%M:%S}" for label, ts in stamps if ts))
         tasks = novel.tasks.aggregate(
