@@ -1,17 +1,20 @@
-"""Realtime chat runs: concurrency, adaptive limit, backoff, permanent errors, out of balance.
+"""Realtime chat runs: concurrency, adaptive limit, backoff, permanent errors, account faults.
 
-The real SDK (through ZhipuClient) talks to the local emulator; backoff delays are tiny.
+The real SDK (through ZhipuClient) talks to the local emulator; backoff delays are tiny. The
+limiter alone is also driven by a small simulated server, step by step, with no threads.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 
 import pytest
 
-from graph.llm.realtime import Outcome, RunStats, RunStopped, run_chat
+from graph.llm.realtime import Outcome, RunStats, RunStopped, _Limiter, _Task, run_chat
 from graph.llm.zhipu import ZhipuClient
 from tests.conftest import TEST_API_KEY
 from tests.emulator import GARBAGE_REPLY, ZhipuEmulator
@@ -85,13 +88,15 @@ def test_it_retries_a_429_storm_and_the_limit_drops_then_recovers(client, emulat
         return "{}"
 
     emulator.model = model
-    outcomes, stats = run(client, items(60), concurrency=4, max_attempts=10)
+    # A 1302 storm looks like a low server cap; the limiter probes its way back up, which
+    # takes a few dozen successes per step.
+    outcomes, stats = run(client, items(200), concurrency=4, max_attempts=10)
 
-    assert len(outcomes) == 60
+    assert len(outcomes) == 200
     assert all(o.error is None for o in outcomes.values())
     assert emulator.stats.code_counts["1302"] > 0 and emulator.stats.code_counts["1305"] > 0
     assert stats.throttled == emulator.stats.chat_429s == stats.retried
-    assert stats.sent == 60 + stats.retried == emulator.stats.chat_requests
+    assert stats.sent == 200 + stats.retried == emulator.stats.chat_requests
     assert stats.min_limit < 4
     assert stats.final_limit == 4
     lowest = min(range(len(stats.limits)), key=lambda i: stats.limits[i][1])
@@ -107,6 +112,77 @@ def test_it_adapts_to_a_server_concurrency_cap_below_its_own(client, emulator):
     assert all(o.error is None for o in outcomes.values()) and len(outcomes) == 60
     assert stats.throttled == emulator.stats.code_counts["1302"] > 0
     assert stats.min_limit <= 3
+
+
+def test_it_learns_a_server_cap_below_its_own_and_stays_under_it(client, emulator):
+    emulator.faults.chat_latency = 0.01
+    emulator.faults.max_concurrency = 3
+
+    outcomes, stats = run(client, items(240), concurrency=6, max_attempts=10)
+
+    assert all(o.error is None for o in outcomes.values()) and len(outcomes) == 240
+    assert stats.learned_cap == 3
+    assert emulator.stats.max_in_flight <= 6
+    # Finding the cap costs a few refusals, then one or two per (ever rarer) probe above it;
+    # halving and growing back, as before, cost about one in seven requests.
+    assert emulator.stats.chat_429s <= 20
+    assert stats.sent == 240 + emulator.stats.chat_429s
+
+
+def serve(limiter: _Limiter, caps: Iterable[int], completions: int) -> int:
+    """Drive ``limiter`` against a simulated server; return how many requests it refused.
+
+    Requests arrive in order; one beyond the server's cap (``caps`` gives it for each
+    completion) is refused at once and its sender waits for the next step, at which the
+    oldest request in flight completes.
+    """
+    in_flight: deque[_Task] = deque()
+    refused = 0
+    for _, cap in zip(range(completions), caps, strict=False):
+        while len(in_flight) < limiter.limit:
+            task = _Task(key=None, body={}, epoch=limiter.epoch, level=len(in_flight) + 1)
+            in_flight.append(task)
+            for sent in in_flight:
+                sent.peak = max(sent.peak, len(in_flight))
+            if len(in_flight) > cap:
+                refused += 1
+                limiter.throttled(in_flight.pop(), "1302")
+                break
+        limiter.success(in_flight.popleft())
+    return refused
+
+
+def test_the_limiter_settles_under_a_cap_below_its_ceiling_with_few_refusals():
+    stats = RunStats()
+    limiter = _Limiter(5, 1, stats, clock=lambda: 0.0)
+
+    refused = serve(limiter, itertools.repeat(3), 1000)
+
+    assert limiter.cap == stats.learned_cap == 3
+    assert stats.min_limit == 3 and limiter.limit == 3
+    # One refusal finds the cap; probes above it come after 24, 48, 96, then every 192
+    # successes: 8 refusals in all, where halving and growing back refused one in seven.
+    assert refused == 8
+
+
+def test_the_limiter_finds_a_cap_that_has_risen_by_probing():
+    stats = RunStats()
+    limiter = _Limiter(8, 1, stats, clock=lambda: 0.0)
+    caps = itertools.chain(itertools.repeat(2, 300), itertools.repeat(6))
+
+    refused = serve(limiter, caps, 2000)
+
+    assert limiter.cap == 6 and limiter.limit in (6, 7)
+    assert refused < 20
+
+
+def test_the_limiter_never_goes_below_its_floor():
+    stats = RunStats()
+    limiter = _Limiter(5, 2, stats, clock=lambda: 0.0)
+
+    serve(limiter, itertools.repeat(1), 200)
+
+    assert limiter.cap == stats.min_limit == 2
 
 
 def test_it_retries_server_errors(client, emulator):
@@ -212,3 +288,50 @@ def test_it_sends_nothing_more_when_the_balance_is_empty_from_the_start(client, 
 
     assert emulator.stats.chat_requests == 3
     assert outcomes == []
+
+
+def test_it_halves_its_limit_when_the_model_is_busy(client, emulator):
+    emulator.faults.chat_latency = 0.01
+    emulator.faults.chat_429_every = 5
+    emulator.faults.chat_429_codes = ["1312"]
+
+    outcomes, stats = run(client, items(40), concurrency=4, max_attempts=10)
+
+    assert all(o.error is None for o in outcomes.values()) and len(outcomes) == 40
+    assert stats.throttled == emulator.stats.code_counts["1312"] == stats.retried > 0
+    assert stats.min_limit <= 2  # halved like any throttle...
+    assert stats.learned_cap == 4  # ...but a busy model says nothing about our concurrency
+
+
+def lacks_balance(emulator: ZhipuEmulator) -> None:
+    emulator.faults.chat_balance_exhausted = True
+
+
+def has_another_key(emulator: ZhipuEmulator) -> None:
+    emulator.api_key = "other.key"
+
+
+@pytest.mark.parametrize(
+    ("fault", "advice"),
+    [(has_another_key, "API Key 无效"), (lacks_balance, "余额不足")],
+)
+def test_it_stops_after_at_most_concurrency_requests_on_an_account_fault(
+    client, emulator, fault, advice
+):
+    fault(emulator)
+    read = 0
+
+    def lazily() -> Iterator[tuple[str, dict]]:
+        nonlocal read
+        for item in items(50):
+            read += 1
+            yield item
+
+    outcomes: list[Outcome] = []
+    with pytest.raises(RunStopped) as raised:
+        run_chat(client, lazily(), concurrency=3, on_outcome=outcomes.append, base_delay=0.01)
+
+    assert advice in str(raised.value) and raised.value.error.fatal
+    sent = [r for r in emulator.requests if r.path.endswith("/chat/completions")]
+    assert len(sent) == raised.value.stats.sent <= 3
+    assert read <= 3 and outcomes == []
