@@ -30,6 +30,7 @@ from graph.llm.zhipu import client_from_settings
 from graph.models import SETTLED, Chapter, Character, LLMTask, Mode, Novel, Origin, Relation
 from graph.progress import Progress
 from graph.text import TextError, decode, split_chapters
+from graph.titles import book_title
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 # An evolution question for pairs that meet often enough, in enough chapters, over a long enough
@@ -90,7 +91,7 @@ def ingest(
     try:
         with transaction.atomic():
             novel = Novel.objects.create(
-                title=(title or Path(source_name).stem)[:200],
+                title=(title or book_title(text, source_name))[:200],
                 sha256=digest,
                 source_name=source_name[:255],
                 encoding=used,
