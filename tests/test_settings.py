@@ -156,3 +156,15 @@ def test_check_deploy_with_the_readmes_production_settings_warns_only_of_what_it
     assert warnings <= {w for w in warnings if f"`{w}`" in readme}, result.stderr
     assert not any(w.split(".")[1].startswith("E") for w in warnings)
     assert warnings == {"security.W005", "security.W021"}
+
+
+def test_processes_starting_at_once_agree_on_one_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from novelgraph.secret import installation_key
+
+    path = tmp_path / "var" / "secret_key"
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: installation_key(path), range(32)))
+    assert keys == {path.read_text().strip()}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["secret_key"]  # no temporary left
