@@ -16,8 +16,10 @@ Formats:
   left out. GEXF reserves the edge attribute `type` (directed/undirected), so there the Chinese
   relation label goes to the edge `label` (shown by Gephi) and `type_code` keeps the code.
 - `csv`: one row per relation (`EDGE_COLUMNS`, phases as "3-7:盟友;8-20:敌对"); written to a path, a
-  second file `<stem>_nodes.csv` holds the characters. Files get a UTF-8 BOM so that Excel opens them
-  as UTF-8; a stream gets only the edges, without BOM.
+  second file `<stem>_nodes.csv` holds the characters (`NODE_COLUMNS`, then one column per attribute
+  key; an attribute key that is also a node column, such as the model's `aliases`, gets the prefix
+  `attribute_`). Files get a UTF-8 BOM so that Excel opens them as UTF-8; a stream gets only the
+  edges, without BOM.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ EDGE_COLUMNS = ["source", "target", "type", "confidence", "cooccurrences", "firs
                 "last_chapter", "origin", "phases"]  # fmt: skip
 NODE_COLUMNS = ["name", "aliases", "mentions", "first_chapter", "last_chapter", *metrics.KEYS]
 LIST_SEPARATOR = ";"
+ATTRIBUTE_PREFIX = "attribute_"  # for an attribute key that is also a node column
 
 
 def build_graph(novel: Novel) -> nx.DiGraph:
@@ -148,11 +151,16 @@ def write_edges_csv(graph: nx.DiGraph, stream: IO[str]) -> None:
         writer.writerow(["" if row[c] is None else row[c] for c in EDGE_COLUMNS])
 
 
+def attribute_column(key: str) -> str:
+    """The node CSV column of an attribute key, never one of NODE_COLUMNS."""
+    return ATTRIBUTE_PREFIX + key if key in NODE_COLUMNS else key
+
+
 def write_nodes_csv(graph: nx.DiGraph, stream: IO[str]) -> None:
     """One row per character; each attribute key found in the novel gets its own column."""
     keys = sorted({key for _, data in graph.nodes(data=True) for key in data["attributes"]})
     writer = csv.writer(stream)
-    writer.writerow(NODE_COLUMNS + keys)
+    writer.writerow(NODE_COLUMNS + [attribute_column(key) for key in keys])
     for _, data in graph.nodes(data=True):
         row = {**data, "aliases": LIST_SEPARATOR.join(data["aliases"])}
         cells = ["" if row.get(c) is None else row[c] for c in NODE_COLUMNS]

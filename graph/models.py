@@ -139,7 +139,9 @@ class Novel(models.Model):
 
 
 class Chapter(models.Model):
-    novel = models.ForeignKey(Novel, on_delete=models.CASCADE, related_name="chapters")
+    novel = models.ForeignKey(
+        Novel, on_delete=models.CASCADE, related_name="chapters", verbose_name="小说"
+    )
     number = models.PositiveIntegerField("章节号")
     title = models.CharField("标题", max_length=255)
     text = models.TextField("正文")
@@ -170,7 +172,9 @@ class CharacterQuerySet(models.QuerySet):
 
 
 class Character(models.Model):
-    novel = models.ForeignKey(Novel, on_delete=models.CASCADE, related_name="characters")
+    novel = models.ForeignKey(
+        Novel, on_delete=models.CASCADE, related_name="characters", verbose_name="小说"
+    )
     name = models.CharField("姓名", max_length=64)
     aliases = models.JSONField("别名", default=list, blank=True, encoder=ReadableJSONEncoder)
     # Set when a person edits the aliases in the admin: re-running discovery keeps them.
@@ -201,7 +205,9 @@ class Character(models.Model):
 class Relation(models.Model):
     """A graph edge. For directed types `source` is the senior side (master, elder, lord)."""
 
-    novel = models.ForeignKey(Novel, on_delete=models.CASCADE, related_name="relations")
+    novel = models.ForeignKey(
+        Novel, on_delete=models.CASCADE, related_name="relations", verbose_name="小说"
+    )
     source = models.ForeignKey(
         Character, on_delete=models.CASCADE, related_name="relations_out", verbose_name="人物甲"
     )
@@ -243,7 +249,9 @@ class Relation(models.Model):
 
 
 class RelationPhase(models.Model):
-    relation = models.ForeignKey(Relation, on_delete=models.CASCADE, related_name="phases")
+    relation = models.ForeignKey(
+        Relation, on_delete=models.CASCADE, related_name="phases", verbose_name="关系"
+    )
     from_chapter = models.PositiveIntegerField("起始章")
     to_chapter = models.PositiveIntegerField("结束章")
     type = models.CharField("关系类型", max_length=16, choices=RelationType)
@@ -260,7 +268,9 @@ class RelationPhase(models.Model):
 
 
 class CharacterAttribute(models.Model):
-    character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="attributes")
+    character = models.ForeignKey(
+        Character, on_delete=models.CASCADE, related_name="attributes", verbose_name="人物"
+    )
     key = models.CharField("属性", max_length=32)
     value = models.TextField("值")
     origin = models.CharField("来源", max_length=16, choices=Origin, default=Origin.DEFAULT)
@@ -315,7 +325,9 @@ class BatchJob(models.Model):
 
     OPEN = (Status.SUBMITTING, Status.SUBMITTED, Status.COLLECTING)
 
-    novel = models.ForeignKey(Novel, on_delete=models.CASCADE, related_name="batch_jobs")
+    novel = models.ForeignKey(
+        Novel, on_delete=models.CASCADE, related_name="batch_jobs", verbose_name="小说"
+    )
     remote_id = models.CharField(
         "远程批处理 ID", max_length=128, null=True, blank=True, unique=True
     )
@@ -460,14 +472,26 @@ class LLMTask(models.Model):
         FAILED = "failed", "失败"
         DEFAULTED = "defaulted", "使用默认值"
 
-    novel = models.ForeignKey(Novel, on_delete=models.CASCADE, related_name="tasks")
+    novel = models.ForeignKey(
+        Novel, on_delete=models.CASCADE, related_name="tasks", verbose_name="小说"
+    )
     kind = models.CharField("类型", max_length=16, choices=Kind)
     subject = models.CharField("对象", max_length=140)
     relation = models.ForeignKey(
-        Relation, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
+        Relation,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name="关系",
     )
     character = models.ForeignKey(
-        Character, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
+        Character,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name="人物",
     )
     custom_id = models.CharField("custom_id", max_length=64, unique=True)
     # What is asked, as data (names, snippets): the request body is rendered from it, and the
@@ -477,7 +501,12 @@ class LLMTask(models.Model):
     status = models.CharField("状态", max_length=16, choices=Status, default=Status.PENDING)
     attempts = models.PositiveIntegerField("尝试次数", default=0)
     batch_job = models.ForeignKey(
-        BatchJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+        BatchJob,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name="批处理任务",
     )
     response = models.TextField("模型回复", blank=True)
     result = models.JSONField("解析结果", null=True, blank=True, encoder=ReadableJSONEncoder)

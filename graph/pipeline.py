@@ -26,6 +26,7 @@ from graph.entities.aliases import split_surname
 from graph.models import Chapter, Character, LLMTask, Novel, Origin, Relation
 from graph.progress import Progress
 from graph.text import TextError, decode, split_chapters
+from graph.titles import book_title
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 TITLE_CHARS, SOURCE_CHARS, CHAPTER_TITLE_CHARS, SUBJECT_CHARS = 200, 255, 255, 140  # field sizes
@@ -88,7 +89,7 @@ def ingest(
     try:
         with transaction.atomic():
             novel = Novel.objects.create(
-                title=(title or Path(source_name).stem)[:TITLE_CHARS],
+                title=(title or book_title(text, source_name))[:TITLE_CHARS],
                 sha256=digest,
                 source_name=source_name[:SOURCE_CHARS],
                 encoding=used,

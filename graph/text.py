@@ -191,6 +191,12 @@ def _classify(line: str) -> str | None:
     return None
 
 
+def is_heading(line: str) -> bool:
+    """Whether a line is a chapter or volume heading (the rules of `split_chapters`)."""
+    line = line.strip()
+    return bool(line) and _classify(line) is not None
+
+
 def paragraphs(text: str) -> list[str]:
     """Chapter body -> non-empty, stripped paragraphs (one per line)."""
     return [p for p in (line.strip() for line in text.split("\n")) if p]
@@ -231,7 +237,19 @@ def _pack(paras: list[str], limit: int) -> list[str]:
     return parts
 
 
-def split_chapters(text: str, max_part_chars: int = 20000) -> list[ChapterText]:
+PART_CHARS = 20000  # default size of the parts of a text without headings
+PART_TITLE = "第{}部分"
+
+
+def headingless(titles: list[str]) -> bool:
+    """Whether chapter titles are the parts `split_chapters` cut from a text without headings.
+
+    (A text whose own headings are exactly "第1部分", "第2部分", … reads the same.)
+    """
+    return bool(titles) and titles == [PART_TITLE.format(i) for i in range(1, len(titles) + 1)]
+
+
+def split_chapters(text: str, max_part_chars: int = PART_CHARS) -> list[ChapterText]:
     """Split a novel into chapters (rules in the module docstring).
 
     Front matter before the first heading is dropped unless it is longer than a third of
@@ -254,7 +272,7 @@ def split_chapters(text: str, max_part_chars: int = 20000) -> list[ChapterText]:
         lines = [("chapter" if kind == "volume" else None, line) for kind, line in lines]
     elif "chapter" not in kinds:
         bodies = _pack([line for _, line in lines], max_part_chars)
-        return [ChapterText(i, f"第{i}部分", body) for i, body in enumerate(bodies, 1)]
+        return [ChapterText(i, PART_TITLE.format(i), body) for i, body in enumerate(bodies, 1)]
 
     found: list[tuple[str, list[str]]] = []
     front: list[str] = []

@@ -7,6 +7,7 @@ slider costs no request. Names from the novel only ever reach the page as JSON d
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import admin
@@ -17,6 +18,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from graph import export, metrics, taxonomy
+from graph.entities.lexicon import KIN_ADDRESS, TITLES
 from graph.models import Novel
 
 ATTRIBUTE_LABELS = {
@@ -25,7 +27,16 @@ ATTRIBUTE_LABELS = {
     "faction": "阵营",
     "abilities": "能力",
     "traits": "性格",
+    "aliases": "模型给出的别名",
 }
+# Birth-order kin nouns (长子, 次女, 幼子): discovery may keep them as characters, but they name a
+# role, not a person, so the community legend does not name a group after them.
+_KIN_ROLE = re.compile(r"[长次幼嫡庶大二三四五六七八九十小老]?[子女儿孙侄婿]")
+
+
+def role_word(name: str) -> bool:
+    """Whether a character's name is a bare title, role or kin word rather than a name."""
+    return name in TITLES or name in KIN_ADDRESS or bool(_KIN_ROLE.fullmatch(name))
 
 
 @staff_member_required
@@ -74,6 +85,7 @@ def graph_data(novel: Novel) -> dict[str, Any]:
             "aliases": data["aliases"],
             "attributes": data["attributes"],
             "mentions": data["mentions"],
+            "role_word": role_word(name),
             "first_chapter": data["first_chapter"],
             "last_chapter": data["last_chapter"],
             **{key: data[key] for key in metrics.KEYS},

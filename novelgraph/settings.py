@@ -5,6 +5,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from novelgraph.secret import installation_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -42,9 +44,45 @@ def _positive(name: str, default: int, most: int | None = None) -> int:
     return value
 
 
-SECRET_KEY = _read(env.str, "SECRET_KEY", "novelgraph-local-development-key-change-me")
+def _nonnegative(name: str, default: int) -> int:
+    value = _read(env.int, name, default)
+    if value < 0:
+        raise ImproperlyConfigured(f"环境变量 {name} 不能是负数 (must not be negative)")
+    return value
+
+
+def _secret_key() -> str:
+    """SECRET_KEY if set; otherwise this installation's random key in SECRET_KEY_FILE (made on
+    first run, mode 0600, never printed; see novelgraph/secret.py)."""
+    key = _read(env.str, "SECRET_KEY", "")
+    if key:
+        return key
+    path = BASE_DIR / _read(env.str, "SECRET_KEY_FILE", "var/secret_key")  # relative to the project
+    try:
+        return installation_key(path)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"未设置 SECRET_KEY，且无法在 {path} 生成密钥 (cannot create the secret key file): "
+            f"{exc.strerror or exc}；请设置环境变量 SECRET_KEY"
+        ) from None
+
+
+SECRET_KEY = _secret_key()
 DEBUG = _bool("DEBUG", False)
 ALLOWED_HOSTS = _read(env.list, "ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = _read(env.list, "CSRF_TRUSTED_ORIGINS", [])
+
+# --- HTTPS (production behind a TLS proxy; see README "生产环境") -------------------------------
+# Off by default so that the local admin (runserver on http://127.0.0.1) keeps working.
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = _bool("CSRF_COOKIE_SECURE", False)
+SECURE_HSTS_SECONDS = _nonnegative("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _bool("SECURE_HSTS_PRELOAD", False)
+# Behind a proxy that terminates TLS and sets X-Forwarded-Proto (else SSL redirects loop).
+if _bool("BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from itertools import count
 
 import pytest
@@ -12,6 +13,7 @@ from django.forms import BooleanField
 from django.urls import reverse
 
 from graph import batches
+from graph.admin import characters
 from graph.llm.zhipu import ZhipuError
 from graph.models import (
     BatchJob,
@@ -107,16 +109,42 @@ def test_rows_made_by_the_pipeline_cannot_be_added_by_hand(admin_client, model) 
     assert admin_client.get(url(model, "add")).status_code == 403
 
 
+def two_kinds_of_everything() -> None:
+    """Two novels whose rows differ in every filtered field, so each filter has two non-empty choices."""
+    populate(make_novel(), relations=3)
+    other = make_novel("红楼梦", stage=Novel.Stage.PARSED)
+    populate(other, relations=2)
+    Novel.objects.filter(pk=other.pk).update(last_error="解码失败", mode="offline")
+    Character.objects.filter(name="徒弟0").update(aliases_locked=True)
+    CharacterAttribute.objects.filter(character__novel=other).update(key="identity", origin="llm")
+    Relation.objects.filter(novel=other).update(type="enemy", origin=Origin.OFFLINE)
+    RelationPhase.objects.filter(relation__novel=other).update(type="enemy", origin=Origin.LLM)
+    LLMTask.objects.filter(status=LLMTask.Status.SUCCEEDED).update(origin=Origin.LLM)
+    LLMTask.objects.exclude(status=LLMTask.Status.SUCCEEDED).update(origin=Origin.DEFAULT)
+    LLMTask.objects.filter(novel=other).update(kind=LLMTask.Kind.EVOLUTION)
+    BatchJob.objects.filter(novel=other).update(
+        last_error="过期", remote_status="expired", status=BatchJob.Status.FAILED
+    )
+
+
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-def test_every_filter_choice_renders_a_list(admin_client, model) -> None:
-    populate(make_novel())
+def test_every_filter_choice_renders_a_list_and_the_choices_share_out_the_rows(
+    admin_client, model
+) -> None:
+    two_kinds_of_everything()
     response = admin_client.get(url(model, "changelist"))
     cl = response.context["cl"]
+    assert cl.filter_specs
     for spec in cl.filter_specs:
+        shares = []
         for choice in spec.choices(cl):
             filtered = admin_client.get(url(model, "changelist") + choice["query_string"])
             assert filtered.status_code == 200, (spec.title, choice["display"])
-            assert filtered.context["cl"].result_count <= cl.result_count
+            if choice["display"] != "全部":
+                shares.append(filtered.context["cl"].result_count)
+        # Each row is under exactly one choice, and no choice holds them all: the filter filters.
+        assert sum(shares) == cl.result_count, (spec.title, shares)
+        assert max(shares) < cl.result_count, (spec.title, shares)
 
 
 @pytest.mark.parametrize(
@@ -125,19 +153,20 @@ def test_every_filter_choice_renders_a_list(admin_client, model) -> None:
         (Novel, {"has_error": "yes"}, 1),
         (Novel, {"has_error": "no"}, 1),
         (Novel, {"stage": "done"}, 1),
-        (LLMTask, {"has_error": "yes"}, 1),
-        (LLMTask, {"status__exact": "succeeded"}, 2),
+        (LLMTask, {"has_error": "yes"}, 2),
+        (LLMTask, {"status__exact": "succeeded"}, 3),
         (LLMTask, {"kind__exact": "relation"}, 3),
         (Relation, {"type__exact": "master"}, 3),
+        (Relation, {"origin__exact": "offline"}, 2),
         (Relation, {"origin__exact": "default"}, 0),
         (BatchJob, {"has_error": "no"}, 1),
         (BatchJob, {"status__exact": "done"}, 0),
     ],
 )
 def test_filters_narrow_the_list(admin_client, model, query, expected) -> None:
-    populate(make_novel(), relations=3)
-    other = make_novel("红楼梦", stage=Novel.Stage.PARSED)
-    Novel.objects.filter(pk=other.pk).update(last_error="解码失败")
+    two_kinds_of_everything()
+    everything = admin_client.get(url(model, "changelist")).context["cl"].result_count
+    assert expected != everything  # a filter that did nothing would not pass
     response = admin_client.get(url(model, "changelist"), query)
     assert response.context["cl"].result_count == expected
 
@@ -293,3 +322,57 @@ def test_big_result_files_are_truncated_on_the_change_page(admin_client) -> None
     text = admin_client.get(url(BatchJob, "change", job.pk)).text
     assert "共 50000 字符" in text
     assert "行" * 20_001 not in text
+
+
+TECHNICAL_NAMES = {"SHA-256", "custom_id"}  # field labels that are identifiers, not words
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
+def test_every_field_has_a_chinese_label(model) -> None:
+    for field in model._meta.get_fields():
+        if field.concrete and not field.primary_key:
+            label = str(field.verbose_name)
+            assert label in TECHNICAL_NAMES or re.search(r"[\u4e00-\u9fff]", label), (
+                model.__name__,
+                field.name,
+                label,
+            )
+
+
+def test_no_english_field_name_shows_in_lists_filters_and_forms(admin_client) -> None:
+    two_kinds_of_everything()
+    job = BatchJob.objects.first()
+    character_list = admin_client.get(url(Character, "changelist")).text
+    job_page = admin_client.get(url(BatchJob, "change", job.pk)).text
+    task_list = admin_client.get(url(LLMTask, "changelist")).text
+    for text in (character_list, job_page, task_list):
+        assert not re.search(r">\s*(?:Novel|novel)\s*:?\s*<", text)
+        assert "以 novel" not in text and "以 character" not in text
+    assert "以 小说" in character_list
+    assert re.search(r">\s*小说\s*:?\s*</label>", job_page)
+
+
+def test_the_error_column_marks_errors_and_leaves_healthy_rows_blank(admin_client) -> None:
+    populate(make_novel())
+    broken = make_novel("红楼梦")
+    Novel.objects.filter(pk=broken.pk).update(last_error="解码失败 <b>")
+    text = admin_client.get(url(Novel, "changelist")).text
+    assert "icon-no.svg" not in text and "icon-yes.svg" not in text
+    assert text.count("⚠ 有错误") == 1
+    assert 'title="解码失败 &lt;b&gt;"' in text
+
+
+def test_the_alias_column_keeps_one_readable_line(admin_client) -> None:
+    novel = make_novel()
+    many = [f"别名{i:02d}" for i in range(40)]
+    Character.objects.create(novel=novel, name="孙悟空", aliases=many)
+    Character.objects.create(novel=novel, name="路人", aliases=[])
+    text = admin_client.get(url(Character, "changelist")).text
+    cell = re.search(
+        r'<span class="alias-list" title="([^"]*)" style="([^"]*)">([^<]*)</span>', text
+    )
+    assert cell is not None
+    title, style, shown = cell.groups()
+    assert title == "、".join(many)
+    assert "white-space: nowrap" in style and "min-width" in style
+    assert shown.endswith("…") and len(shown) == characters.ALIAS_CELL_CHARS

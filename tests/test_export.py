@@ -182,3 +182,31 @@ def test_a_title_made_of_digits_is_found_when_no_id_matches() -> None:
     out = io.StringIO()
     call_command("export_graph", "1984", stdout=out, stderr=io.StringIO())
     assert json.loads(out.getvalue())["graph"]["name"] == "1984"
+
+
+def test_the_node_csv_names_the_models_aliases_apart_from_the_nodes_aliases(tmp_path: Path) -> None:
+    novel = journey()
+    wukong = novel.characters.get(name="孙悟空")
+    CharacterAttribute.objects.create(character=wukong, key="aliases", value="美猴王、齐天大圣")
+    export.write_graph(novel, "csv", tmp_path / "g.csv")
+    with (tmp_path / "g_nodes.csv").open(encoding="utf-8-sig", newline="") as stream:
+        header, *rows = list(csv.reader(stream))
+    assert len(header) == len(set(header))
+    assert header.count("aliases") == 1 and "attribute_aliases" in header
+    row = dict(zip(header, next(r for r in rows if r[0] == "孙悟空"), strict=True))
+    assert (row["aliases"], row["attribute_aliases"]) == ("悟空;孙行者", "美猴王、齐天大圣")
+
+
+def test_an_output_in_a_missing_folder_is_refused_with_exit_code_2(tmp_path: Path) -> None:
+    journey()
+    target = tmp_path / "missing-dir" / "x.json"
+    with pytest.raises(CommandError, match="无法写入.*目录不存在") as info:
+        call_command("export_graph", "西游记", "-o", str(target), stdout=io.StringIO())
+    assert info.value.returncode == 2
+    assert not target.parent.exists()
+
+
+def test_an_unknown_title_names_the_stored_novels() -> None:
+    novel = journey(title="sanguo")
+    with pytest.raises(CommandError, match=f"《sanguo》\\(id={novel.pk}\\).*--title"):
+        call_command("export_graph", "三国演义", stdout=io.StringIO())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
 
 import networkx as nx
@@ -14,7 +13,7 @@ from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.urls import reverse
 
-from graph import export, metrics
+from graph import export, metrics, prompts, views
 from graph.models import Chapter, Character, Novel, Relation, RelationPhase
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +106,8 @@ def test_the_json_describes_the_sample_graph(staff_client, sample) -> None:
     hero = next(n for n in data["nodes"] if n["name"] == "沈青锋")
     assert set(hero) == {"id", "name", "aliases", "attributes", "mentions", "first_chapter",
                          "last_chapter", "degree", "weighted_degree", "betweenness", "community",
-                         "admin_url"}  # fmt: skip
+                         "admin_url", "role_word"}  # fmt: skip
+    assert hero["role_word"] is False
     assert hero["aliases"] == ["青锋"] and hero["first_chapter"] == 1
     assert hero["admin_url"] == reverse(
         "admin:graph_character_change", args=[sample.characters.get(name="沈青锋").pk]
@@ -178,17 +178,27 @@ def big_novel(nodes: int = 500, edges: int = 2000) -> Novel:
     return novel
 
 
-def test_a_500_node_2000_edge_graph_is_served_in_under_two_seconds(
+def test_a_500_node_2000_edge_graph_is_served_in_a_dozen_queries(
     staff_client, django_assert_max_num_queries
 ) -> None:
     novel = big_novel()
-    started = time.perf_counter()
     with django_assert_max_num_queries(12):
         response = staff_client.get(data_url(novel))
-    elapsed = time.perf_counter() - started
     data = response.json()
     assert (len(data["nodes"]), len(data["edges"])) == (500, 2000)
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("长子", True), ("次女", True), ("夫人", True), ("二弟", True), ("孙悟空", False),
+     ("沈青锋", False), ("唐僧", False)],
+)  # fmt: skip
+def test_role_words_are_told_from_names_for_the_community_legend(name, expected) -> None:
+    assert views.role_word(name) is expected
+
+
+def test_every_attribute_key_the_pipeline_writes_has_a_chinese_label() -> None:
+    assert {*prompts.ATTRIBUTE_KEYS, "aliases"} <= set(views.ATTRIBUTE_LABELS)
 
 
 # --- metrics ---------------------------------------------------------------------------------
@@ -217,10 +227,15 @@ def test_metrics_of_an_empty_graph_and_of_isolated_characters() -> None:
 def test_big_graphs_sample_betweenness_with_a_fixed_seed() -> None:
     graph = nx.gnm_random_graph(metrics.SAMPLE_ABOVE + 50, 1200, seed=1, directed=True)
     nx.set_edge_attributes(graph, 2, "cooccurrences")
-    started = time.perf_counter()
     first = metrics.compute(graph)
-    assert time.perf_counter() - started < 2.0
     assert metrics.compute(graph) == first
+    ties = nx.Graph()
+    ties.add_nodes_from(graph)
+    ties.add_edges_from(graph.edges())
+    sampled = nx.betweenness_centrality(ties, k=metrics.SAMPLE_K, seed=metrics.SEED)
+    exact = nx.betweenness_centrality(ties)
+    assert all(first[n]["betweenness"] == round(sampled[n], 6) for n in graph)
+    assert any(first[n]["betweenness"] != round(exact[n], 6) for n in graph)
 
 
 def test_the_admin_columns_give_the_numbers_of_the_exported_graph(sample) -> None:

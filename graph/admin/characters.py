@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
 from graph import export, metrics
@@ -133,7 +134,29 @@ class CharacterAdmin(ManualEdits):
 
     @admin.display(description="别名")
     def alias_list(self, obj: Character) -> str:
-        return "、".join(obj.aliases) if isinstance(obj.aliases, list) else str(obj.aliases)
+        return alias_cell(obj.aliases)
+
+
+ALIAS_CELL_CHARS = 24  # shown in the list; the whole list is the cell's tooltip
+
+
+def alias_cell(aliases: object) -> str:
+    """The aliases on one line of at most ALIAS_CELL_CHARS characters, all of them as a tooltip.
+
+    Chinese breaks between any two characters, so a plain cell in a wide table shrinks to one
+    character and grows one line per character; this one keeps a readable width.
+    """
+    text = "、".join(map(str, aliases)) if isinstance(aliases, list) else str(aliases or "")
+    if not text:
+        return "—"
+    shown = text if len(text) <= ALIAS_CELL_CHARS else text[: ALIAS_CELL_CHARS - 1] + "…"
+    return format_html(
+        '<span class="alias-list" title="{}" style="display: inline-block; min-width: 6em; '
+        "max-width: 16em; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; "
+        'vertical-align: bottom;">{}</span>',
+        text,
+        shown,
+    )
 
 
 @admin.register(CharacterAttribute)

@@ -75,9 +75,20 @@ def read_only(model: type, *editable: str) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if f.name not in {"id", *editable}]
 
 
-@admin.display(description="有错误", boolean=True)
-def has_error(obj: Novel | BatchJob | LLMTask) -> bool:
-    return bool(obj.last_error)
+ERROR_MARK_CHARS = 200  # of the error shown as the mark's tooltip
+
+
+@admin.display(description="有错误", ordering="last_error")
+def has_error(obj: Novel | BatchJob | LLMTask) -> str:
+    """A red mark with the error as its tooltip; nothing for a healthy row (Django's boolean icons
+    would show a red ⊗ on every healthy row, which reads as an error)."""
+    if not obj.last_error:
+        return ""
+    return format_html(
+        '<span class="error-mark" style="color: var(--error-fg, #ba2121); font-weight: 600;" '
+        'title="{}">⚠ 有错误</span>',
+        obj.last_error[:ERROR_MARK_CHARS],
+    )
 
 
 class ErrorFilter(admin.SimpleListFilter):

@@ -14,4 +14,17 @@ def find_novel(key: str) -> Novel:
         return matches[0]
     if matches:
         raise CommandError(f"找不到小说：《{key}》有多部同名小说，请改用 id", returncode=2)
-    raise CommandError(f"找不到小说：{key}", returncode=2)
+    raise CommandError(f"找不到小说：{key}{_known_titles()}", returncode=2)
+
+
+def _known_titles(shown: int = 5) -> str:
+    """A hint naming the stored novels, since a title often differs from what one expects."""
+    novels = list(Novel.objects.order_by("pk").values_list("pk", "title")[: shown + 1])
+    if not novels:
+        return "（还没有上传任何小说）"
+    listed = "、".join(f"《{title}》(id={pk})" for pk, title in novels[:shown])
+    more = " 等" if len(novels) > shown else ""
+    return (
+        f"（已有：{listed}{more}；python manage.py novel_status 列出全部；"
+        "要改书名，再次运行 upload_novel 同一文件并加 --title）"
+    )

@@ -11,6 +11,16 @@ from graph import export
 from graph.management.novels import find_novel
 
 
+def why(exc: OSError) -> str:
+    """The reason a file cannot be written, in Chinese where it is a common one."""
+    reasons = {
+        FileNotFoundError: "目录不存在 (no such directory)",
+        PermissionError: "没有写入权限 (permission denied)",
+        IsADirectoryError: "这是一个目录 (is a directory)",
+    }
+    return reasons.get(type(exc)) or str(exc.strerror or exc)
+
+
 class Command(BaseCommand):
     help = (
         "导出小说的人物关系图谱 (export the character graph of a novel)。"
@@ -31,7 +41,7 @@ class Command(BaseCommand):
             try:
                 graph = export.write_graph(novel, fmt, Path(output))
             except OSError as exc:
-                raise CommandError(f"无法写入 {output}：{exc}") from None
+                raise CommandError(f"无法写入 {output}：{why(exc)}", returncode=2) from None
             where, report = output, self.stdout
             if fmt == "csv":
                 where += f"（人物表：{export.nodes_path(Path(output))}）"

@@ -41,8 +41,12 @@ class Command(BaseCommand):
             completion=Sum("completion_tokens"),
             **{status: Count("pk", filter=Q(status=status)) for status in LLMTask.Status.values},
         )
+        if not tasks["total"]:
+            w(f"  任务：{self.no_tasks(novel)}")
+            self.show_error(novel)
+            return
         settled = tasks["succeeded"] + tasks["defaulted"]
-        share = 100 * settled / tasks["total"] if tasks["total"] else 0.0
+        share = 100 * settled / tasks["total"]
         w(
             f"  任务：{settled}/{tasks['total']} 已完成 ({share:.1f}%)｜成功 {tasks['succeeded']}｜"
             f"待提交 {tasks['pending']}｜已提交 {tasks['submitted']}｜失败待重试 {tasks['failed']}｜"
@@ -63,5 +67,19 @@ class Command(BaseCommand):
             w(
                 f"  ✗ {task.custom_id}（{task.get_kind_display()} {task.subject}）：{task.last_error[:120]}"
             )
+        self.show_error(novel)
+
+    def show_error(self, novel: Novel) -> None:
         if novel.last_error:
-            w(f"  最近错误：{novel.last_error[:200]}")
+            self.stdout.write(f"  最近错误：{novel.last_error[:200]}")
+
+    @staticmethod
+    def no_tasks(novel: Novel) -> str:
+        """Why a novel has no model tasks: not generated yet, or none were needed."""
+        stage = novel.get_stage_display()
+        if not novel.reached(Novel.Stage.TASKS):
+            return (
+                f"还没有任务（阶段：{stage}；任务在“生成任务”阶段生成，"
+                "再次运行 upload_novel 这个文件即可继续）"
+            )
+        return f"没有任务（阶段：{stage}；没有找到需要模型判断的人物或人物对）"

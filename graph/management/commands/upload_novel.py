@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import batches, dispatch, pipeline
+from graph import batches, dispatch, pipeline, upload_notes
 from graph.llm.realtime import RunStopped
 from graph.llm.zhipu import ZhipuClient, ZhipuError, client_from_settings
 from graph.management.loop import Rounds
@@ -18,12 +18,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="小说文本文件 (.txt)")
-        parser.add_argument("--title", help="书名（默认取文件名）")
-        parser.add_argument("--encoding", help="强制使用的编码，如 gb18030、big5、utf-8")
+        parser.add_argument(
+            "--title",
+            help="书名（默认取文件开头写明的书名，没有时取文件名）；对已上传的文件即改名",
+        )
+        parser.add_argument(
+            "--encoding",
+            help="强制使用的编码，如 gb18030、big5、utf-8（默认自动识别；对已上传的文件无效）",
+        )
         parser.add_argument(
             "--mode",
             choices=Mode.values,
-            help="batch（批处理 API）、realtime（实时 API）或 offline（离线规则）；默认按 .env",
+            help="batch（批处理 API）、realtime（实时 API）或 offline（离线规则）。默认：有 "
+            "ZHIPUAI_API_KEY 时按 USE_BATCH_API_FOR_GRAPH（true 为 batch，false 为 realtime），"
+            "没有 Key 时用 offline",
         )
         parser.add_argument(
             "--restart-from",
@@ -40,7 +48,7 @@ class Command(BaseCommand):
             "--interval",
             type=int,
             default=None,
-            help=f"--wait 的轮询间隔（秒，至少 1），默认 POLL_INTERVAL（{settings.POLL_INTERVAL}）",
+            help=f"--wait 的轮询间隔（秒，至少 1），默认 POLL_INTERVAL（现为 {settings.POLL_INTERVAL}）",
         )
         parser.add_argument("--quiet", action="store_true", help="只输出最后的汇总")
 
@@ -55,6 +63,7 @@ class Command(BaseCommand):
         pipeline.prepare(novel, progress)
         if options["dry_run"]:
             self.print_estimate(novel)
+            self.stdout.write(upload_notes.dry_run_end(novel, mode))
             return
         try:
             client = client_from_settings() if mode != Mode.OFFLINE else None
@@ -86,11 +95,15 @@ class Command(BaseCommand):
                 f"已读取《{novel.title}》：编码 {novel.encoding}，{novel.char_count} 字，"
                 f"{novel.chapters.count()} 章"
             )
+            notes = upload_notes.created(novel, title_given=bool(options["title"]))
         else:
             progress.line(
                 f"这本小说已上传过（《{novel.title}》，id={novel.pk}，阶段：{novel.get_stage_display()}），"
                 "继续未完成的阶段"
             )
+            notes = upload_notes.reuse(novel, title=options["title"], encoding=options["encoding"])
+        for line in notes:
+            progress.line(line)
         return novel
 
     def wait(
@@ -128,7 +141,7 @@ class Command(BaseCommand):
         info = pipeline.summary(novel)
         self.stdout.write(
             f"《{novel.title}》(id={novel.pk}) 阶段：{novel.get_stage_display()}｜章节 {info['chapters']}｜"
-            f"人物 {info['characters']}｜关系 {info['pairs']}｜关系类型 {info['types']}"
+            f"{upload_notes.cast(info['characters'])}｜关系 {info['pairs']}｜关系类型 {info['types']}"
         )
         if novel.stage != Novel.Stage.DONE:
             self.stdout.write(

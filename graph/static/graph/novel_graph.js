@@ -19,10 +19,19 @@
   ];
   const HINT = "点击人物查看属性与别名，点击关系查看演变时间线与原文依据。";
   const BIG = 300; // nodes: above this, a shorter layout and no edges while dragging
+  // Labels: world font size by importance (min..max, like vis's label scaling); a label is drawn
+  // when it is at least `threshold` px on screen. The most important visible nodes keep a label of
+  // `screen`..`screen + 4` px at every zoom (see `relabel`).
+  const LABEL = { min: 14, max: 30, threshold: 7, screen: 13, maxVisible: 30 };
+  const labelledCount = (n) => Math.min(n, 12 + Math.round(Math.sqrt(n)));
+  const COMMUNITY_MIN = 3; // smaller communities are left out of the legend
+  const FIT_DELAY = 150; // ms after the last filter change before the view is refitted
   const $ = (id) => document.getElementById(id);
   const config = JSON.parse($("graph-config").textContent);
   const state = { data: null, network: null, nodes: null, edges: null, shown: new Map(),
-    edgeLook: new Map(), placed: new Set(), selected: null, types: null, directed: null };
+    edgeLook: new Map(), placed: new Set(), selected: null, types: null, directed: null,
+    importance: [], fontSize: new Map(), important: new Set(), labelScale: null, ready: false,
+    fitTimer: null };
 
   /** An element with attributes and children; strings become text nodes (never parsed as HTML). */
   function el(tag, attrs, ...children) {
@@ -113,6 +122,10 @@
     });
     state.nodes.update(nodeUpdates);
     state.edges.update(edgeUpdates);
+    if (nodeUpdates.length) {
+      markImportant(view.nodes);
+      if (state.ready) refitSoon();
+    }
     $("graph-chapter-value").textContent = String(view.n);
     const box = $("graph-canvas");
     box.dataset.nodeCount = String(view.nodes.size);
@@ -157,24 +170,75 @@
     }));
   }
 
+  /** World font size of node i: LABEL.min..LABEL.max by importance (as its size is). */
+  function baseFont(i) {
+    return LABEL.min + (LABEL.max - LABEL.min) * state.importance[i];
+  }
+
+  /** The most important visible nodes, whose labels show at every zoom. */
+  function markImportant(nodeIds) {
+    const ranked = [...nodeIds].sort((a, b) => state.importance[b] - state.importance[a]);
+    state.important = new Set(ranked.slice(0, labelledCount(ranked.length)));
+    state.labelScale = null; // relabel at the next drawing
+  }
+
+  /** Give the important nodes a font that reads LABEL.screen px or more at the current zoom. */
+  function relabel() {
+    const scale = state.network.getScale();
+    state.labelScale = scale;
+    const updates = [];
+    state.data.nodes.forEach((_, i) => {
+      const base = baseFont(i);
+      const want = state.important.has(i)
+        ? Math.max(base, (LABEL.screen + 4 * state.importance[i]) / scale) : base;
+      if (Math.abs((state.fontSize.get(i) || 0) - want) < 0.01) return;
+      state.fontSize.set(i, want);
+      updates.push({ id: i, font: { size: want } });
+    });
+    if (updates.length) state.nodes.update(updates);
+  }
+
+  /** Refit the view on the visible nodes shortly after the filters stop changing. */
+  function refitSoon() {
+    const box = $("graph-canvas");
+    box.dataset.fitted = "false";
+    clearTimeout(state.fitTimer);
+    state.fitTimer = setTimeout(() => {
+      const ids = [...visible().nodes];
+      if (!ids.length) { box.dataset.fitted = "true"; return; }
+      state.network.once("animationFinished", () => { box.dataset.fitted = "true"; });
+      state.network.fit({ nodes: ids, maxZoomLevel: 2,
+        animation: { duration: 300, easingFunction: "easeInOutQuad" } });
+    }, FIT_DELAY);
+  }
+
+  /** Name each community by its most important members that are names, not role words
+   *  (长子, 夫人); communities under COMMUNITY_MIN visible members, or of role words only, are
+   *  left out. */
   function showCommunities(nodeIds) {
     const groups = new Map();
     for (const i of nodeIds) {
       const node = state.data.nodes[i];
       if (!groups.has(node.community)) groups.set(node.community, []);
-      groups.get(node.community).push(node);
+      groups.get(node.community).push(i);
     }
-    const rows = [...groups].filter(([, members]) => members.length > 1)
-      .sort((a, b) => a[0] - b[0]).slice(0, 12);
+    const rows = [];
+    let skipped = 0;
+    for (const [id, members] of [...groups].sort((a, b) => b[1].length - a[1].length || a[0] - b[0])) {
+      const named = members.filter((i) => !state.data.nodes[i].role_word)
+        .sort((a, b) => state.importance[b] - state.importance[a]);
+      if (members.length < COMMUNITY_MIN || !named.length || rows.length >= 12) skipped += 1;
+      else rows.push([id, members.length, named.slice(0, 3).map((i) => state.data.nodes[i].name)]);
+    }
     $("graph-communities").replaceChildren(
       el("span", { class: "graph-caption" }, "节点颜色 = 社群，大小 = 加权度："),
-      ...rows.map(([id, members]) => {
-        const top = members.sort((a, b) => b.weighted_degree - a.weighted_degree).slice(0, 3);
+      ...rows.map(([id, size, names]) => {
         const [fill, border] = communityColor(id);
-        return el("span", { class: "graph-community" },
+        return el("span", { class: "graph-community", "data-community": String(id) },
           el("i", { class: "graph-swatch", style: { background: fill, borderColor: border } }),
-          `${top.map((m) => m.name).join("、")}等 ${members.length} 人`);
-      }));
+          `${names.join("、")}等 ${size} 人`);
+      }),
+      ...(skipped ? [el("span", { class: "graph-caption" }, `另有 ${skipped} 个小社群未列出`)] : []));
   }
 
   function fact(term, value) {
@@ -184,7 +248,10 @@
 
   function showNode(i) {
     const node = state.data.nodes[i];
-    const attributes = Object.entries(node.attributes || {}).filter(([, v]) => v);
+    const names = new Set([node.name, ...(node.aliases || [])]);
+    // The model's list of aliases shows only where it adds a name the 别名 row lacks.
+    const attributes = Object.entries(node.attributes || {}).filter(([k, v]) => v
+      && !(k === "aliases" && String(v).split("、").every((a) => names.has(a))));
     return [
       el("h2", {}, node.name),
       el("dl", {},
@@ -266,10 +333,10 @@
       layout: { improvedLayout: count <= 100, randomSeed: 7 },
       nodes: {
         shape: "dot", borderWidth: 1.5,
-        scaling: { min: 10, max: 42,
-          label: { enabled: true, min: 20, max: 34, drawThreshold: 8, maxVisible: 38 } },
-        font: { face: "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif", color: "#222",
-          strokeWidth: 4, strokeColor: "#ffffff" },
+        scaling: { min: 10, max: 42, label: { enabled: false, drawThreshold: LABEL.threshold,
+          maxVisible: LABEL.maxVisible } },
+        font: { face: "system-ui, 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', 'Microsoft YaHei', "
+          + "sans-serif", color: "#222", strokeWidth: 4, strokeColor: "#ffffff" },
       },
       edges: { scaling: { min: 1, max: 7 }, smooth: big ? false : { type: "continuous" },
         selectionWidth: 2, hoverWidth: 1 },
@@ -288,6 +355,10 @@
     state.types = new Map(data.types.map((t) => [t.code, t]));
     state.directed = new Set(data.types.filter((t) => t.directed).map((t) => t.code));
     const index = new Map(data.nodes.map((node, i) => [node.id, i]));
+    const values = data.nodes.map((node) => Math.sqrt(Math.max(node.weighted_degree, 1)));
+    const low = Math.min(...values);
+    const high = Math.max(...values);
+    state.importance = values.map((v) => (high > low ? (v - low) / (high - low) : 0.5));
     data.edges.forEach((edge) => { edge.s = index.get(edge.source); edge.t = index.get(edge.target); });
     const slider = $("graph-chapter");
     const firsts = [...data.nodes, ...data.edges].map((item) => item.first_chapter || 0);
@@ -302,8 +373,9 @@
       state.shown.set(i, show);
       if (show) state.placed.add(i);
       const aliases = (node.aliases || []).join("、");
+      state.fontSize.set(i, baseFont(i));
       return {
-        id: i, label: node.name, value: Math.sqrt(Math.max(node.weighted_degree, 1)),
+        id: i, label: node.name, value: values[i], font: { size: baseFont(i) },
         hidden: !show, physics: show, title: el("div", {}, aliases ? `${node.name}（${aliases}）` : node.name),
         color: { background: fill, border, highlight: { background: fill, border: "#000" } },
       };
@@ -318,6 +390,10 @@
     const network = new vis.Network($("graph-canvas"), { nodes: state.nodes, edges: state.edges },
       networkOptions(data.nodes.length));
     state.network = network;
+    markImportant(view.nodes);
+    network.on("afterDrawing", () => {
+      if (network.getScale() !== state.labelScale) requestAnimationFrame(relabel);
+    });
     const fit = () => network.fit({ nodes: [...visible().nodes], maxZoomLevel: 2 });
     let done = false;
     const finish = () => {
@@ -327,6 +403,8 @@
       stretch(network, [...state.placed]);
       apply();
       fit();
+      state.ready = true;
+      $("graph-canvas").dataset.fitted = "true";
       $("graph-canvas").dataset.ready = "true";
     };
     network.once("stabilizationIterationsDone", finish);
@@ -347,7 +425,8 @@
     $("graph-hide-isolated").addEventListener("change", apply);
     $("graph-fit").addEventListener("click", fit);
     window.novelGraph = {
-      network, nodes: state.nodes, edges: state.edges, data, typeAt, apply,
+      network, nodes: state.nodes, edges: state.edges, data, typeAt, apply, relabel,
+      important: () => [...state.important].map((i) => data.nodes[i].name),
       setChapter(n) { slider.value = String(n); apply(); },
       selectNode(i) { network.selectNodes([i]); select("node", i); },
       selectEdge(i) { network.selectEdges([i]); select("edge", i); },
