@@ -7,35 +7,23 @@ so every rule refuses to link when the evidence points at more than one person.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
+
+from networkx.utils import UnionFind
 
 from .lexicon import SURNAMES_1, SURNAMES_2
 
 
-class UnionFind:
-    """Disjoint sets over strings."""
+def ordered_groups(uf: UnionFind) -> list[list[str]]:
+    """The sets of `uf` as lists, groups and members in the order the names were first added.
 
-    def __init__(self, items: Iterable[str]) -> None:
-        self.parent = {x: x for x in items}
-
-    def find(self, x: str) -> str:
-        root = x
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[x] != root:  # path compression
-            self.parent[x], x = root, self.parent[x]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[rb] = ra
-
-    def groups(self) -> list[list[str]]:
-        out: dict[str, list[str]] = {}
-        for x in self.parent:
-            out.setdefault(self.find(x), []).append(x)
-        return list(out.values())
+    The rules link a form to a group's first member and the display name is the first of the
+    most used, so the order must not depend on which member networkx keeps as a set's root.
+    """
+    out: dict[str, list[str]] = {}
+    for x in list(uf):
+        out.setdefault(uf[x], []).append(x)
+    return list(out.values())
 
 
 def split_surname(name: str) -> tuple[str, str] | None:

@@ -19,7 +19,9 @@ import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 
-from .aliases import UnionFind, split_surname
+from networkx.utils import UnionFind
+
+from .aliases import ordered_groups, split_surname
 from .lexicon import KIN_ADDRESS, TITLES
 from .scanning import build_automaton
 
@@ -100,7 +102,7 @@ def bare_title_links(
     """(title, member of its holder) for bare titles one person holds (see module doc).
     `conferred` adds (title, name) pairs from conferrals: the title is tested, and the
     conferral counts as `CONFERRAL_VOTES` votes for the name's holder."""
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     group_of = {m: i for i, g in enumerate(groups) for m in g}
     extra = {t for t, n in conferred if n in group_of}
     for t in extra:  # a conferred title standing as a name on its own (汉中王) is tested too

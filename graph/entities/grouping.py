@@ -22,8 +22,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ahocorasick_rs
+from networkx.utils import UnionFind
 
-from .aliases import UnionFind, containment_links
+from .aliases import containment_links, ordered_groups
 from .bare_titles import bare_title_links, conferred_titles
 from .epithets import epithet_links
 from .initials import initial_form_links, initial_forms, tail_form_links
@@ -195,7 +196,7 @@ def _address_targets(name: str) -> list[tuple[str, str]]:
 def address_links(uf: UnionFind, usage: Usage, skip: Collection[str] = ()) -> list[tuple[str, str]]:
     """Link address forms (林姑娘, 孙行者, 老孙, 宝二爷) to the one person they can mean;
     forms in `skip` are left to the vote-based rules."""
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     group_of = {m: i for i, g in enumerate(groups) for m in g}
     mentions = [sum(usage.counts[m] for m in g) for g in groups]
     by_surname: dict[str, set[int]] = {}
@@ -300,7 +301,7 @@ def build_groups(
     links = address_links(uf, usage, tentative)
     linked = {a for a, _ in links}
     members: dict[str, list[str]] = {}
-    for g in uf.groups():
+    for g in ordered_groups(uf):
         for m in g:
             members[m] = g
     for a, b in antecedent_links(chapters, uf, forms):
@@ -319,10 +320,8 @@ def build_groups(
     for a, b in agreeing_in_gender(uf, links, usage.counts):
         uf.union(a, b)
     for title, holder in bare_title_links(chapters, uf, conferred=conferred_titles(full, names)):
-        uf.parent.setdefault(title, title)
-        uf.union(holder, title)
+        uf.union(holder, title)  # adds the title if it is not a name yet
     for form, name in epithet_links(chapters, uf):
-        uf.parent.setdefault(form, form)
         uf.union(name, form)
-    groups = [g for g in uf.groups() if len(g) > 1 or g[0] not in tentative]
+    groups = [g for g in ordered_groups(uf) if len(g) > 1 or g[0] not in tentative]
     return groups, usage

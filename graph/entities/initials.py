@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
-from .aliases import UnionFind
+from networkx.utils import UnionFind
+
+from .aliases import ordered_groups
 from .lexicon import TITLES
 from .scanning import build_automaton
 from .titles import (
@@ -64,7 +66,7 @@ def initial_forms(names: Collection[str], freq: Mapping[str, int]) -> list[str]:
 
 def initial_form_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tuple[str, str]]:
     """(form, member of its person) for kin forms on a given name's first character."""
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     initials = [_initial(g) for g in groups]
     carriers: dict[str, list[int]] = {}
     for i, c in enumerate(initials):
@@ -157,7 +159,7 @@ def tail_form_links(uf: UnionFind) -> list[tuple[str, str]]:
     """Join a person known only by kin forms on one character (凤姐, 凤丫头, 凤哥儿) to the one
     full name whose two-character given name ends in it (王熙凤), when no other name of the
     novel uses that character in a given or bare name."""
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     users: dict[str, set[int]] = {}
     holders: dict[str, int] = {}
     for i, g in enumerate(groups):

@@ -13,7 +13,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from .aliases import UnionFind
+from networkx.utils import UnionFind
+
+from .aliases import ordered_groups
 from .lexicon import SURNAMES_1
 from .scanning import build_automaton
 from .titles import full_name_parts
@@ -42,7 +44,7 @@ _NO_SPEAKER_GAP = re.compile(r"[，。！？；：“”\n]")
 
 def self_naming_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tuple[str, str]]:
     """(speaker, member of the person he names as himself), by majority of his statements."""
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     group_of = {m: i for i, g in enumerate(groups) for m in g}
     by_surname: dict[str, set[int]] = {}
     for i, g in enumerate(groups):

@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
-from .aliases import UnionFind, split_surname
+from networkx.utils import UnionFind
+
+from .aliases import ordered_groups, split_surname
 from .lexicon import (
     ADDRESS_TITLES,
     FUNCTION_SURNAMES,
@@ -195,7 +197,7 @@ def antecedent_links(
     that key; a form joins a person given `MIN_VOTES` votes and a `MAJORITY` share.
     `vetoed` lists (form, member) pairs that must not be linked.
     """
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     group_of = {m: i for i, g in enumerate(groups) for m in g}
     keys = [_keys_of(g) for g in groups]
     pending = {f: k for f, k in forms.items() if f in group_of and not keys[group_of[f]] and k}
@@ -245,18 +247,18 @@ def agreeing_in_gender(
     (林大爷 beside 林姑娘, 林妹妹, 林丫头): each side is weighed by its uses."""
     weight: dict[str, Counter] = {}
     for a, b in links:
-        root = uf.find(b)
+        root = uf[b]
         g = gender(a)
         if g:
             weight.setdefault(root, Counter())[g] += counts.get(a, 0)
-    for m in list(uf.parent):
+    for m in list(uf):
         g = gender(m)
-        root = uf.find(m)
+        root = uf[m]
         if g and root in weight:
             weight[root][g] += counts.get(m, 0)
     kept = []
     for a, b in links:
-        g, w = gender(a), weight.get(uf.find(b), Counter())
+        g, w = gender(a), weight.get(uf[b], Counter())
         other = "m" if g == "f" else "f"
         if not g or w[g] >= w[other]:
             kept.append((a, b))
