@@ -36,11 +36,14 @@ from .lexicon import (
 from .scanning import build_automaton, scan_mentions
 from .variants import infix_variants
 
-# Verbs and prepositions that end up glued in front of a name (向莺儿, 见行者).
+# Last characters of a place name (荆州, 花果山, 潼关): a two-character head ending in one is a
+# place before a name (荆州刘表), not an epithet of it.
 _PLACE_END = frozenset("州郡县国城山江河关府营寨")
-_GLUE = (
-    frozenset(LEFT_CUES + RIGHT_CUES + BROAD_RIGHT_CUES + "连及并") | BAD_START
-)  # a rare dictionary entry is weak evidence that a string is a common word
+# Characters that stick to a name from the sentence around it: the verbs and prepositions of
+# the speaker and object slots (向莺儿, 见行者), the conjunctions 连/及/并, and the characters
+# that never begin a name. One at the start of a string, or in what stands before an accepted
+# name, marks a phrase rather than a name.
+_GLUE = frozenset(LEFT_CUES + RIGHT_CUES + BROAD_RIGHT_CUES + "连及并") | BAD_START
 
 
 @dataclass
