@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from graph.cue_patterns import ADDRESS, INSULTS, TEMPLATES, THREATS
+from graph.names import names_pattern as names_pattern  # also read as cues.names_pattern
 
 _BREAK = "，、。！？；：“”‘’「」\n"
 
@@ -93,10 +94,6 @@ class Signal:
 def cue_count(text: str) -> int:
     """How many relation cue words a snippet holds (used to rank evidence)."""
     return len(CUE_PATTERN.findall(text))
-
-
-def names_pattern(names) -> str:
-    return "(?:" + "|".join(map(re.escape, sorted(set(names), key=len, reverse=True))) + ")"
 
 
 # The two people are written into the text as one private-use character each, so the

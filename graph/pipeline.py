@@ -25,9 +25,9 @@ from graph.cooccurrence import (
 )
 from graph.dbutil import bulk_set
 from graph.entities import discover_characters, scan_mentions
-from graph.entities.aliases import split_surname
 from graph.llm.zhipu import client_from_settings
 from graph.models import SETTLED, Chapter, Character, LLMTask, Mode, Novel, Origin, Relation
+from graph.names import split_surname
 from graph.progress import Progress
 from graph.text import TextError, decode, split_chapters
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 
 from networkx.utils import UnionFind
 
-from .lexicon import SURNAMES_1, SURNAMES_2
+from graph.names import COMPOUND_SURNAMES, split_surname
 
 
 def ordered_groups(uf: UnionFind) -> list[list[str]]:
@@ -24,15 +24,6 @@ def ordered_groups(uf: UnionFind) -> list[list[str]]:
     for x in list(uf):
         out.setdefault(uf[x], []).append(x)
     return list(out.values())
-
-
-def split_surname(name: str) -> tuple[str, str] | None:
-    """(surname, rest) when `name` starts with a known surname and has 1-2 more characters."""
-    if 3 <= len(name) <= 4 and name[:2] in SURNAMES_2:
-        return name[:2], name[2:]
-    if 2 <= len(name) <= 3 and name[0] in SURNAMES_1:
-        return name[0], name[1:]
-    return None
 
 
 # "姓刘，名备，字玄德", "复姓诸葛，名亮，字孔明", "姓贾名化，表字时飞".
@@ -136,7 +127,7 @@ def containment_links(
         for c in containers:
             if c.endswith(short):
                 prefix = c[: -len(short)]
-                if len(prefix) == 1 or prefix in SURNAMES_2:
+                if len(prefix) == 1 or prefix in COMPOUND_SURNAMES:
                     by_surname.setdefault(prefix, []).append(c)
         if len(by_surname) <= 1:
             links.extend((short, c) for c in containers)

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 from networkx.utils import UnionFind
 
-from .aliases import ordered_groups, split_surname
-from .lexicon import KIN_ADDRESS, TITLES
+from graph.names import KIN_ADDRESS, TITLES, split_surname
+
+from .aliases import ordered_groups
 from .scanning import build_automaton
 
 MIN_VOTES = 5

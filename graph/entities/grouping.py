@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 import ahocorasick_rs
 from networkx.utils import UnionFind
 
+from graph.names import ADDRESS_TITLES, TITLES
+
 from .aliases import containment_links, ordered_groups
 from .bare_titles import bare_title_links, conferred_titles
 from .epithets import epithet_links
 from .initials import initial_form_links, initial_forms, tail_form_links
-from .lexicon import ADDRESS_TITLES, TITLES
 from .scanning import build_automaton
 from .self_naming import self_naming_links
 from .titles import (

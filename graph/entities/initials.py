@@ -16,8 +16,9 @@ from collections.abc import Collection, Mapping, Sequence
 
 from networkx.utils import UnionFind
 
+from graph.names import TITLES
+
 from .aliases import ordered_groups
-from .lexicon import TITLES
 from .scanning import build_automaton
 from .titles import (
     GIVEN_TITLES,

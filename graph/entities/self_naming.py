@@ -15,8 +15,9 @@ from collections.abc import Sequence
 
 from networkx.utils import UnionFind
 
+from graph.names import SURNAMES
+
 from .aliases import ordered_groups
-from .lexicon import SURNAMES_1
 from .scanning import build_automaton
 from .titles import full_name_parts
 
@@ -33,7 +34,7 @@ _FIRST_PERSON = r"(?:弟子|贫僧|小僧|贫道|小道|在下|小人|老身|老
 _SELF_BEFORE = re.compile(
     _FIRST_PERSON
     + r"(?:(?:本|原|就|便|乃)?(?:是|乃)?["
-    + "".join(sorted(SURNAMES_1))
+    + "".join(sorted(SURNAMES))
     + "]?"
     + r"|[^，。！？他她你徒儿女子父母兄弟妹师将把与给替为]{0,6}[，,]?(?:法名|叫做|唤做|名唤|名叫|道号|号曰))$"
 )
