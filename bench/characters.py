@@ -51,8 +51,8 @@ def person_like(name: str) -> str:
     """A rough judgement, independent of discovery, for names gold does not list:
     "person" (surname + name not in the dictionary, a role ending, a jieba name tag),
     "word" (a dictionary word with another part of speech, an action ending) or "?"."""
-    from graph.entities.aliases import split_surname
     from graph.entities.dictionary import _dictionary
+    from graph.names import split_surname
 
     tag = _dictionary().get(name, ("", 0))[0]
     if name[-1] in "毕声了着罢" or (

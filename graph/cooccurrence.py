@@ -21,12 +21,17 @@ MAX_CANDIDATES = 200  # locations looked at per pair, evenly over the book
 SHORTLIST = 36  # candidates given the full (slower) ranking per request
 BONUS_POOL = 6  # pairs per slot whose names and sentences are looked at when choosing pairs
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Rough GLM token counts.
+TOKENS_PER_CJK = 0.7  # per Chinese character
+TOKENS_PER_OTHER = 0.25  # per other character
+SNIPPET_LABEL_TOKENS = 7  # the 【片段i｜第c章】 label before each snippet
+MIN_SHORTENED_BUDGET = 40  # tokens below which not even a shortened snippet is sent
 
 
 def estimate_tokens(text: str) -> int:
-    """Rough GLM token count: about 0.7 token per Chinese character, 0.25 per other character."""
+    """Rough GLM token count of a text."""
     cjk = len(_CJK.findall(text))
-    return math.ceil(cjk * 0.7 + (len(text) - cjk) * 0.25)
+    return math.ceil(cjk * TOKENS_PER_CJK + (len(text) - cjk) * TOKENS_PER_OTHER)
 
 
 def request_tokens(body: dict) -> int:
@@ -191,7 +196,12 @@ def _request_overhead(names_a: Sequence[str], names_b: Sequence[str]) -> int:
 
 def snippet_cost(snippet: Snippet) -> int:
     """Tokens a snippet adds to a prompt, with its 【片段i｜第c章】 label."""
-    return estimate_tokens(snippet.text) + 7
+    return estimate_tokens(snippet.text) + SNIPPET_LABEL_TOKENS
+
+
+def _chars_within(budget: int) -> int:
+    """How many Chinese characters a snippet may keep to cost at most `budget` tokens."""
+    return int((budget - SNIPPET_LABEL_TOKENS) / TOKENS_PER_CJK)
 
 
 def _quick_score(text: str, names_a: Sequence[str], names_b: Sequence[str]) -> float:
@@ -256,10 +266,10 @@ def select_evidence(
         snippet = Snippet(candidates[i][0][0], candidates[i][1])
         cost = snippet_cost(snippet)
         if used + cost > budget:
-            if chosen or budget < 40:
+            if chosen or budget < MIN_SHORTENED_BUDGET:
                 continue
             # Not even one snippet fits: send a shortened one rather than none.
-            snippet = Snippet(snippet.chapter, snippet.text[: int((budget - 7) / 0.7)])
+            snippet = Snippet(snippet.chapter, snippet.text[: _chars_within(budget)])
             cost = snippet_cost(snippet)
         chosen.append(snippet)
         used += cost

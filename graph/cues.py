@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from graph.cue_patterns import ADDRESS, INSULTS, TEMPLATES, THREATS
+from graph.names import SURNAMES
+from graph.names import names_pattern as names_pattern  # also read as cues.names_pattern
+from graph.names import same_surname as same_surname  # also read as cues.same_surname
 
 _BREAK = "，、。！？；：“”‘’「」\n"
 
@@ -48,12 +51,6 @@ TYPE_CUES: dict[str, tuple[str, ...]] = {
         "为敌 敌人 对头",
     }.items()
 }
-
-SURNAMES = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
-    "姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严武戴莫孔向汤关"
-    "甄尤邢柳赖诸司欧上公慕皇令长宇尉东西南夏颜庞鲁华伍典乐霍凌云萧封甘"
-)
 
 # Markers that name the role of the person they stand next to: "师父X" / "X师父" → X is senior.
 ROLE_MARKERS: dict[str, tuple[str, str]] = {
@@ -93,10 +90,6 @@ class Signal:
 def cue_count(text: str) -> int:
     """How many relation cue words a snippet holds (used to rank evidence)."""
     return len(CUE_PATTERN.findall(text))
-
-
-def names_pattern(names) -> str:
-    return "(?:" + "|".join(map(re.escape, sorted(set(names), key=len, reverse=True))) + ")"
 
 
 # The two people are written into the text as one private-use character each, so the
@@ -347,21 +340,6 @@ def near_signals(text: str, anchors: list[int]) -> list[Signal]:
         distance = min(abs(match.start() - a) for a in anchors)
         found.append(Signal(CODE_OF_CUE[match.group()], None, 0.5 * max(0.2, 1 - distance / 40)))
     return found
-
-
-def same_surname(names_a, names_b) -> bool:
-    """Whether some full name of A and some full name of B share a common surname."""
-    full_a = {
-        n[:2] if n[:2] in ("诸葛", "司马", "夏侯", "欧阳", "上官", "公孙", "皇甫") else n[0]
-        for n in names_a
-        if len(n) >= 2 and n[0] in SURNAMES
-    }
-    full_b = {
-        n[:2] if n[:2] in ("诸葛", "司马", "夏侯", "欧阳", "上官", "公孙", "皇甫") else n[0]
-        for n in names_b
-        if len(n) >= 2 and n[0] in SURNAMES
-    }
-    return bool(full_a & full_b)
 
 
 def snippet_strength(text: str, names_a, names_b=()) -> float:

@@ -22,8 +22,8 @@ from graph.cooccurrence import (
 )
 from graph.dbutil import bulk_set
 from graph.entities import discover_characters, scan_mentions
-from graph.entities.aliases import split_surname
 from graph.models import Chapter, Character, LLMTask, Novel, Origin, Relation
+from graph.names import same_surname
 from graph.progress import Progress
 from graph.text import TextError, decode, split_chapters
 from graph.titles import book_title
@@ -42,10 +42,6 @@ SURNAME_BONUS = 5.0
 PATTERN_BONUS = 2 / 3  # per unit of construction weight (a "X之子Y" weighs 3)
 PATTERN_CAP = 12.0
 PER_PERSON_SHARE = 0.15  # of the pair limit one person may take
-
-
-def _surnames(names) -> set[str]:
-    return {parts[0] for parts in map(split_surname, names) if parts}
 
 
 class InputError(Exception):
@@ -185,7 +181,7 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
     def bonus(stat) -> float:
         # What the names say: one surname (father and son, brothers) or a sentence joining them.
         a, b = characters[stat.a], characters[stat.b]
-        family = SURNAME_BONUS if _surnames(a.names) & _surnames(b.names) else 1.0
+        family = SURNAME_BONUS if same_surname(a.names, b.names) else 1.0
         ties = pattern_weight(stat.locations, ws.store, a.names, b.names)
         return family * (1.0 + PATTERN_BONUS * min(ties, PATTERN_CAP))
 

@@ -174,7 +174,7 @@ def test_journey_to_the_west_has_its_pilgrims():
 
 
 def _uf(*groups):
-    from graph.entities.aliases import UnionFind
+    from networkx.utils import UnionFind
 
     uf = UnionFind([m for g in groups for m in g])
     for g in groups:

@@ -65,6 +65,13 @@ def test_brother_words_mean_family_only_between_people_of_one_surname():
     assert ask(["周瑜"], ["孙权"], text.replace("孙策", "周瑜"))["type"] != "kin"
 
 
+def test_two_of_one_rare_surname_get_the_family_prior():
+    """阮 is a rare surname, but a surname: the offline rules know every one pair choice knows."""
+    text = "阮小二道：“兄弟，你我今日同去。”阮小七道：“哥哥说的是。”"
+    assert ask(["阮小二"], ["阮小七"], text)["type"] == "kin"
+    assert ask(["阮小二"], ["阮小七"], "阮小二、阮小七都在船上。")["type"] == "kin"
+
+
 def test_a_cue_about_someone_else_does_not_type_the_pair():
     text = "沈青锋跪下道：“师父，厉无咎学的是松风剑法，我怎么才能胜他？”"
     assert ask(["沈青锋"], ["厉无咎"], text)["type"] != "master"

@@ -7,44 +7,23 @@ so every rule refuses to link when the evidence points at more than one person.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
-from .lexicon import SURNAMES_1, SURNAMES_2
+from networkx.utils import UnionFind
 
-
-class UnionFind:
-    """Disjoint sets over strings."""
-
-    def __init__(self, items: Iterable[str]) -> None:
-        self.parent = {x: x for x in items}
-
-    def find(self, x: str) -> str:
-        root = x
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[x] != root:  # path compression
-            self.parent[x], x = root, self.parent[x]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[rb] = ra
-
-    def groups(self) -> list[list[str]]:
-        out: dict[str, list[str]] = {}
-        for x in self.parent:
-            out.setdefault(self.find(x), []).append(x)
-        return list(out.values())
+from graph.names import COMPOUND_SURNAMES, split_surname
 
 
-def split_surname(name: str) -> tuple[str, str] | None:
-    """(surname, rest) when `name` starts with a known surname and has 1-2 more characters."""
-    if 3 <= len(name) <= 4 and name[:2] in SURNAMES_2:
-        return name[:2], name[2:]
-    if 2 <= len(name) <= 3 and name[0] in SURNAMES_1:
-        return name[0], name[1:]
-    return None
+def ordered_groups(uf: UnionFind) -> list[list[str]]:
+    """The sets of `uf` as lists, groups and members in the order the names were first added.
+
+    The rules link a form to a group's first member and the display name is the first of the
+    most used, so the order must not depend on which member networkx keeps as a set's root.
+    """
+    out: dict[str, list[str]] = {}
+    for x in list(uf):
+        out.setdefault(uf[x], []).append(x)
+    return list(out.values())
 
 
 # "姓刘，名备，字玄德", "复姓诸葛，名亮，字孔明", "姓贾名化，表字时飞".
@@ -148,7 +127,7 @@ def containment_links(
         for c in containers:
             if c.endswith(short):
                 prefix = c[: -len(short)]
-                if len(prefix) == 1 or prefix in SURNAMES_2:
+                if len(prefix) == 1 or prefix in COMPOUND_SURNAMES:
                     by_surname.setdefault(prefix, []).append(c)
         if len(by_surname) <= 1:
             links.extend((short, c) for c in containers)

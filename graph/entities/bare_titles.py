@@ -18,9 +18,13 @@ import bisect
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 
-from .aliases import UnionFind, split_surname
-from .lexicon import KIN_ADDRESS, TITLES
+from networkx.utils import UnionFind
+
+from graph.names import KIN_ADDRESS, TITLES, split_surname
+
+from .aliases import ordered_groups
 from .scanning import build_automaton
 
 MIN_VOTES = 5
@@ -91,6 +95,121 @@ def _title_candidates(groups: Sequence[list[str]], titles: Collection[str]) -> s
     }
 
 
+@dataclass
+class _TitleUses:
+    """What one pass over the text tells about the candidate titles."""
+
+    votes: dict[str, Counter]  # title -> group -> votes
+    bare: dict[str, list[tuple[int, int]]]  # title -> (chapter, position) of its bare uses
+    seen: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # group -> its names'
+    probes: list[tuple[int, int]] = field(default_factory=list)  # evenly spread points
+
+    def cover(self, g: int, points: list[tuple[int, int]]) -> float:
+        """Share of `points` that stand within `WINDOW` characters after a name of group `g`."""
+        at = self.seen.get(g, [])
+        hit = 0
+        for number, pos in points:
+            i = bisect.bisect_left(at, (number, pos)) - 1
+            if i >= 0 and at[i][0] == number and pos - at[i][1] <= WINDOW:
+                hit += 1
+        return hit / len(points) if points else 0.0
+
+
+def _tested_titles(
+    groups: Sequence[list[str]], titles: Collection[str], conferred: Sequence[tuple[str, str]]
+) -> tuple[dict[str, int], set[str]]:
+    """(group of each name, titles to test). A conferred title standing as a name on its own
+    (汉中王) is tested too, so it stops counting as a name."""
+    group_of = {m: i for i, g in enumerate(groups) for m in g}
+    extra = {t for t, n in conferred if n in group_of}
+    for t in extra:
+        if t in group_of and len(groups[group_of[t]]) == 1:
+            del group_of[t]
+    return group_of, {t for t in _title_candidates(groups, titles) | extra if t not in group_of}
+
+
+def _vote_apposition(votes: dict[str, Counter], group_of: dict[str, int], a, b) -> None:
+    """Two keys back to back: a title beside a name (温侯 + 吕布, 吕布 + 温侯) is a vote."""
+    if isinstance(a, tuple) and isinstance(b, str):
+        votes[a[1]][group_of[b]] += 1
+    elif isinstance(a, str) and isinstance(b, tuple):
+        votes[b[1]][group_of[a]] += 1
+
+
+def _scan_titles(
+    chapters: Sequence[tuple[int, str]], group_of: dict[str, int], uses: _TitleUses
+) -> None:
+    """Record bare uses, compound forms (刘皇叔), appositions and where each person is named."""
+    cands = list(uses.bare)
+    patterns: dict[object, list[str]] = {m: [m] for m in group_of}
+    patterns.update({("t", t): [t] for t in cands})
+    automaton, keys = build_automaton(patterns)
+    compound = {m: [t for t in cands if len(m) > len(t) and m.endswith(t)] for m in group_of}
+    for number, body in chapters:
+        prev: tuple[object, int] | None = None
+        for idx, start, end in automaton.find_matches_as_indexes(body):
+            key = keys[idx]
+            if isinstance(key, tuple):
+                uses.bare[key[1]].append((number, start))
+            elif isinstance(key, str):
+                g = group_of[key]
+                uses.seen.setdefault(g, []).append((number, start))
+                for t in compound[key]:
+                    uses.votes[t][g] += 1
+            if prev is not None and prev[1] == start:
+                _vote_apposition(uses.votes, group_of, prev[0], key)
+            prev = (key, end)
+        uses.probes.extend((number, p) for p in range(0, len(body), _SAMPLE_STEP))
+
+
+def _majority_holder(t: str, uses: _TitleUses) -> int | None:
+    """The group holding `MAJORITY` of the title's votes, if it is used bare often enough."""
+    counter = uses.votes[t]
+    total = sum(counter.values())
+    if len(uses.bare[t]) < MIN_BARE or not total:
+        return None
+    g, n = counter.most_common(1)[0]
+    return g if n >= MAJORITY * total else None
+
+
+def _succeeded(
+    chapters: Sequence[tuple[int, str]],
+    conferred: Sequence[tuple[str, str]],
+    group_of: dict[str, int],
+    uses: _TitleUses,
+    t: str,
+    g: int,
+) -> bool:
+    """Is `t` conferred on group `g` alone, and used for it from the conferral on?"""
+    if {group_of[n] for tt, n in conferred if tt == t and n in group_of} != {g}:
+        return False
+    first = min(
+        (
+            c
+            for tt, n in conferred
+            if tt == t and n in group_of
+            for c in [_conferral_chapter(chapters, t, n)]
+            if c is not None
+        ),
+        default=None,
+    )
+    if first is None:
+        return False
+    bare = uses.bare[t]
+    named = {number for number, _ in uses.seen.get(g, [])}
+    after = sum(1 for number, _ in bare if number >= first)
+    together = sum(1 for number, _ in bare if number in named)
+    return after >= AFTER_SHARE * len(bare) and together >= SAME_CHAPTER * len(bare)
+
+
+def _holds_in_scene(t: str, g: int, uses: _TitleUses) -> bool:
+    """Enough votes, and the bare uses stand where `g` was just named, clearly above chance."""
+    if sum(uses.votes[t].values()) < MIN_VOTES:
+        return False
+    c = uses.cover(g, uses.bare[t])
+    return c >= MIN_COVER and c >= MIN_LIFT * uses.cover(g, uses.probes)
+
+
 def bare_title_links(
     chapters: Sequence[tuple[int, str]],
     uf: UnionFind,
@@ -100,97 +219,20 @@ def bare_title_links(
     """(title, member of its holder) for bare titles one person holds (see module doc).
     `conferred` adds (title, name) pairs from conferrals: the title is tested, and the
     conferral counts as `CONFERRAL_VOTES` votes for the name's holder."""
-    groups = uf.groups()
-    group_of = {m: i for i, g in enumerate(groups) for m in g}
-    extra = {t for t, n in conferred if n in group_of}
-    for t in extra:  # a conferred title standing as a name on its own (汉中王) is tested too
-        if t in group_of and len(groups[group_of[t]]) == 1:
-            del group_of[t]
-    cands = {t for t in _title_candidates(groups, titles) | extra if t not in group_of}
+    groups = ordered_groups(uf)
+    group_of, cands = _tested_titles(groups, titles, conferred)
     if not cands:
         return []
-    patterns: dict[object, list[str]] = {m: [m] for m in group_of}
-    patterns.update({("t", t): [t] for t in cands})
-    automaton, keys = build_automaton(patterns)
-    votes: dict[str, Counter] = {t: Counter() for t in cands}
+    uses = _TitleUses(votes={t: Counter() for t in cands}, bare={t: [] for t in cands})
     for t, n in conferred:
         if t in cands and n in group_of:
-            votes[t][group_of[n]] += CONFERRAL_VOTES
-    bare: dict[str, list[tuple[int, int]]] = {t: [] for t in cands}  # (chapter, position)
-    compound = {m: [t for t in cands if len(m) > len(t) and m.endswith(t)] for m in group_of}
-    seen: dict[int, list[tuple[int, int]]] = {}  # group -> (chapter, position) of its names
-    probes: list[tuple[int, int]] = []
-    for number, body in chapters:
-        prev: tuple[object, int] | None = None
-        for idx, start, end in automaton.find_matches_as_indexes(body):
-            key = keys[idx]
-            if isinstance(key, tuple):
-                bare[key[1]].append((number, start))
-            elif isinstance(key, str):
-                g = group_of[key]
-                seen.setdefault(g, []).append((number, start))
-                for t in compound[key]:
-                    votes[t][g] += 1  # a compound form (刘皇叔)
-            if prev is not None and prev[1] == start:
-                a, b = prev[0], key
-                if isinstance(a, tuple) and isinstance(b, str):
-                    votes[a[1]][group_of[b]] += 1  # 温侯 + 吕布
-                elif isinstance(a, str) and isinstance(b, tuple):
-                    votes[b[1]][group_of[a]] += 1  # 吕布 + 温侯
-            prev = (key, end)
-        probes.extend((number, p) for p in range(0, len(body), _SAMPLE_STEP))
-
-    def cover(g: int, points: list[tuple[int, int]]) -> float:
-        at = seen.get(g, [])
-        hit = 0
-        for number, pos in points:
-            i = bisect.bisect_left(at, (number, pos)) - 1
-            if i >= 0 and at[i][0] == number and pos - at[i][1] <= WINDOW:
-                hit += 1
-        return hit / len(points) if points else 0.0
-
-    holders: dict[str, set[int]] = {}
-    for t, n in conferred:
-        if n in group_of:
-            holders.setdefault(t, set()).add(group_of[n])
-
-    def succeeded(t: str, g: int) -> bool:
-        """Is `t` conferred on group `g` alone, and used for it from the conferral on?"""
-        if holders.get(t) != {g}:
-            return False
-        first = min(
-            (
-                c
-                for tt, n in conferred
-                if tt == t and n in group_of
-                for c in [_conferral_chapter(chapters, t, n)]
-                if c is not None
-            ),
-            default=None,
-        )
-        if first is None:
-            return False
-        uses = bare[t]
-        named = {number for number, _ in seen.get(g, [])}
-        after = sum(1 for number, _ in uses if number >= first)
-        together = sum(1 for number, _ in uses if number in named)
-        return after >= AFTER_SHARE * len(uses) and together >= SAME_CHAPTER * len(uses)
-
+            uses.votes[t][group_of[n]] += CONFERRAL_VOTES
+    _scan_titles(chapters, group_of, uses)
     links = []
-    for t, counter in votes.items():
-        total = sum(counter.values())
-        if len(bare[t]) < MIN_BARE or not total:
-            continue
-        g, n = counter.most_common(1)[0]
-        if n < MAJORITY * total:
-            continue
-        if succeeded(t, g):
-            links.append((t, groups[g][0]))
-            continue
-        if total < MIN_VOTES:
-            continue
-        c = cover(g, bare[t])
-        base = cover(g, probes)
-        if c >= MIN_COVER and c >= MIN_LIFT * base:
+    for t in uses.votes:
+        g = _majority_holder(t, uses)
+        if g is not None and (
+            _succeeded(chapters, conferred, group_of, uses, t, g) or _holds_in_scene(t, g, uses)
+        ):
             links.append((t, groups[g][0]))
     return links

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import ahocorasick_rs
 
+from graph.names import TITLES
+
 from .lexicon import (
     BAD_ANY,
     BAD_END,
@@ -31,7 +33,6 @@ from .lexicon import (
     PLACE_LEFT,
     PLACE_RIGHT,
     RIGHT_CUES,
-    TITLES,
 )
 
 _RIGHT_CUE_RE = re.compile(f"[{RIGHT_CUES}]")

@@ -6,7 +6,7 @@ import functools
 
 import jieba
 
-from .lexicon import SURNAMES_2
+from graph.names import COMPOUND_SURNAMES
 
 # jieba part-of-speech tags of words that are never names: conjunctions, adverbs, numerals,
 # pronouns, prepositions, particles, locatives, verbs, adjectives, idioms... Nouns, time words
@@ -80,7 +80,7 @@ def verb_phrase(s: str) -> bool:
     查耳朵, 使铁棒, 拿出来, 忽抬头: a verb/adverb/preposition followed by a dictionary word;
     莫怕, 未可, 吾有: an adverb or pronoun followed by a verb; 今番, 明早: time words.
     """
-    if len(s) == 3 and s[:2] not in SURNAMES_2:
+    if len(s) == 3 and s[:2] not in COMPOUND_SURNAMES:
         rest = _tag(s[1:])
         if _tag(s[0]) in _PHRASE_HEAD_TAGS and rest and not rest.startswith("nr"):
             return True

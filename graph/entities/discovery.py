@@ -7,7 +7,18 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .aliases import courtesy_links, split_surname
+from graph.names import (
+    ADDRESS_TITLES,
+    COMPOUND_SURNAMES,
+    FUNCTION_SURNAMES,
+    KIN_ADDRESS,
+    KIN_TERMS,
+    SURNAMES,
+    TITLES,
+    split_surname,
+)
+
+from .aliases import courtesy_links
 from .candidates import (
     CandidateStats,
     candidate_pool,
@@ -18,29 +29,18 @@ from .candidates import (
 from .dictionary import _function_words, verb_phrase
 from .grouping import build_groups
 from .junk import phrase_like
-from .lexicon import (
-    ADDRESS_TITLES,
-    BAD_START,
-    BROAD_RIGHT_CUES,
-    COMMON,
-    FUNCTION_SURNAMES,
-    KIN_ADDRESS,
-    KIN_TERMS,
-    LEFT_CUES,
-    NAME_SUFFIXES,
-    RIGHT_CUES,
-    SURNAMES_1,
-    SURNAMES_2,
-    TITLES,
-)
+from .lexicon import BAD_START, BROAD_RIGHT_CUES, COMMON, LEFT_CUES, NAME_SUFFIXES, RIGHT_CUES
 from .scanning import build_automaton, scan_mentions
 from .variants import infix_variants
 
-# Verbs and prepositions that end up glued in front of a name (向莺儿, 见行者).
+# Last characters of a place name (荆州, 花果山, 潼关): a two-character head ending in one is a
+# place before a name (荆州刘表), not an epithet of it.
 _PLACE_END = frozenset("州郡县国城山江河关府营寨")
-_GLUE = (
-    frozenset(LEFT_CUES + RIGHT_CUES + BROAD_RIGHT_CUES + "连及并") | BAD_START
-)  # a rare dictionary entry is weak evidence that a string is a common word
+# Characters that stick to a name from the sentence around it: the verbs and prepositions of
+# the speaker and object slots (向莺儿, 见行者), the conjunctions 连/及/并, and the characters
+# that never begin a name. One at the start of a string, or in what stands before an accepted
+# name, marks a phrase rather than a name.
+_GLUE = frozenset(LEFT_CUES + RIGHT_CUES + BROAD_RIGHT_CUES + "连及并") | BAD_START
 
 
 @dataclass
@@ -86,7 +86,7 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
     s = st.text
     # ABB / AABB reduplications (战兢兢, 战战兢兢) describe, they do not name, unless A is a
     # surname (刘老老).
-    if (len(s) == 3 and s[1] == s[2] and s[0] not in SURNAMES_1) or (
+    if (len(s) == 3 and s[1] == s[2] and s[0] not in SURNAMES) or (
         len(s) == 4 and s[0] == s[1] and s[2] == s[3]
     ):
         return False
@@ -107,7 +107,7 @@ def _is_name_variant(s: str, people: Mapping[str, object]) -> bool:
             return True
         head, tail = s[: len(s) - k], s[len(s) - k :]
         if tail in people:
-            if len(head) == 1 and head in SURNAMES_1 and head not in _GLUE | FUNCTION_SURNAMES:
+            if len(head) == 1 and head in SURNAMES and head not in _GLUE | FUNCTION_SURNAMES:
                 return True
             if (
                 len(head) == 2
@@ -131,12 +131,12 @@ def _drop_phrases(people: dict[str, CandidateStats]) -> dict[str, CandidateStats
         if len(s) >= 3:
             # Built on another accepted name: keep only surname / epithet / title additions.
             others = {s[:k] for k in range(2, len(s))} | {s[k:] for k in range(1, len(s) - 1)}
-            others -= SURNAMES_2
+            others -= COMPOUND_SURNAMES
             if any(o in people for o in others) and not _is_name_variant(s, people):
                 continue
             head, tail = s[:-1], s[-1]
             glued_head = head in people or head in COMMON or head in TITLES
-            if glued_head and head not in SURNAMES_2 and tail not in NAME_SUFFIXES:
+            if glued_head and head not in COMPOUND_SURNAMES and tail not in NAME_SUFFIXES:
                 continue
             first, rest = s[0], s[1:]
             if rest in people and first in _GLUE:
@@ -147,7 +147,7 @@ def _drop_phrases(people: dict[str, CandidateStats]) -> dict[str, CandidateStats
             # built on a name (观音菩萨) or starting with a compound surname (司马仲达).
             if (
                 len(s) == 4
-                and s[:2] not in SURNAMES_2
+                and s[:2] not in COMPOUND_SURNAMES
                 and not any(
                     s[i:j] in people
                     for i in range(3)
@@ -156,7 +156,7 @@ def _drop_phrases(people: dict[str, CandidateStats]) -> dict[str, CandidateStats
                 )
             ):
                 continue
-        if s in SURNAMES_2:  # 司马, 诸葛 on their own are families, not people
+        if s in COMPOUND_SURNAMES:  # 司马, 诸葛 on their own are families, not people
             continue
         kept[s] = st
     return kept
@@ -207,7 +207,7 @@ def _animal_surname_links(
     links = []
     for old in people:
         c = old[1:]
-        if len(old) != 2 or old[0] != "老" or c in SURNAMES_1 or c in _GLUE:
+        if len(old) != 2 or old[0] != "老" or c in SURNAMES or c in _GLUE:
             continue
         after = Counter(re.findall(re.escape(c) + "([\u4e00-\u9fff]{2})", full))
         for given, st in people.items():
@@ -246,7 +246,7 @@ def _canonical(
     short = [
         m
         for m in members
-        if len(m) == 2 and m[0] in SURNAMES_1 and m[1] in ADDRESS_TITLES and m not in minor
+        if len(m) == 2 and m[0] in SURNAMES and m[1] in ADDRESS_TITLES and m not in minor
     ]
     if full_forms and short:
         top = max(short, key=lambda m: counts.get(m, 0))

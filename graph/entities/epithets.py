@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from .aliases import UnionFind
+from networkx.utils import UnionFind
+
+from .aliases import ordered_groups
 from .scanning import build_automaton
 
 MIN_USES = 10
@@ -28,7 +30,7 @@ _NOT_EPITHET = frozenset("好那这我你他她是等与把被对了着见和同
 
 def epithet_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tuple[str, str]]:
     """(epithet form, member of its person) for forms that pass the tests in the module doc."""
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     group_of = {m: i for i, g in enumerate(groups) for m in g}
     tails = [m for m in group_of if len(m) == 2]
     if not tails:

@@ -22,12 +22,14 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ahocorasick_rs
+from networkx.utils import UnionFind
 
-from .aliases import UnionFind, containment_links
+from graph.names import ADDRESS_TITLES, TITLES
+
+from .aliases import containment_links, ordered_groups
 from .bare_titles import bare_title_links, conferred_titles
 from .epithets import epithet_links
 from .initials import initial_form_links, initial_forms, tail_form_links
-from .lexicon import ADDRESS_TITLES, TITLES
 from .scanning import build_automaton
 from .self_naming import self_naming_links
 from .titles import (
@@ -64,8 +66,14 @@ _APPOSITION = re.compile(
 
 TOGETHER_VETO = 0.05  # clause co-occurrence rate above which two names are two people
 DOMINANCE = 3.0  # the chosen person must have this many times the mentions of the others
+# A bare given name shared by several full names (宝玉: 贾宝玉, 甄宝玉) goes to the one it is not
+# named beside: a clause co-occurrence rate of SEPARATE_ACTORS marks two clearly different
+# people. Failing that, to the one whose chapter profile is CHAPTER_MARGIN times as similar to
+# the bare name's as the second best's.
+SEPARATE_ACTORS = 0.2
 CHAPTER_MARGIN = 1.5
-SEPARATE_ACTORS = 0.2  # clause co-occurrence rate that marks two clearly different people  # chapter-profile similarity of the best match over the second best
+MIN_GIVEN_ALONE = 2  # uses of a given name outside its full name before it joins the names
+MIN_NAMED_ALIAS_USES = 2  # uses of an alias from "江湖人称Y" that is not a candidate yet
 
 
 @dataclass
@@ -195,7 +203,7 @@ def _address_targets(name: str) -> list[tuple[str, str]]:
 def address_links(uf: UnionFind, usage: Usage, skip: Collection[str] = ()) -> list[tuple[str, str]]:
     """Link address forms (林姑娘, 孙行者, 老孙, 宝二爷) to the one person they can mean;
     forms in `skip` are left to the vote-based rules."""
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     group_of = {m: i for i, g in enumerate(groups) for m in g}
     mentions = [sum(usage.counts[m] for m in g) for g in groups]
     by_surname: dict[str, set[int]] = {}
@@ -233,6 +241,125 @@ def address_links(uf: UnionFind, usage: Usage, skip: Collection[str] = ()) -> li
     return links
 
 
+def _add_named_aliases(
+    full: str,
+    names: set[str],
+    links: list[tuple[str, str]],
+    extra_ok: Callable[[str], bool],
+) -> None:
+    """Aliases introduced by "X，江湖人称Y" join the names, linked to the person before them."""
+    for person, alias in naming_links(full, names):
+        if alias in names or (full.count(alias) >= MIN_NAMED_ALIAS_USES and extra_ok(alias)):
+            names.add(alias)
+            links.append((person, alias))
+
+
+def _add_given_names(
+    chapters: Sequence[tuple[int, str]], names: set[str], extra_ok: Callable[[str], bool]
+) -> None:
+    """A full name's given name used on its own (青锋 for 沈青锋), even when too rare to pass the
+    statistics: its uses outside the full name must be at least `MIN_GIVEN_ALONE`."""
+    pending = {}
+    for name in names:
+        parts = full_name_parts(name)
+        if parts and len(parts[1]) == 2 and parts[1] not in names:
+            pending[name] = parts[1]
+    found = count_all(chapters, [*pending, *pending.values()])
+    for name, given in pending.items():
+        if found[given] - found[name] >= MIN_GIVEN_ALONE and extra_ok(given):
+            names.add(given)
+
+
+def _add_core_forms(
+    chapters: Sequence[tuple[int, str]],
+    names: set[str],
+    freq: Mapping[str, int],
+    links: list[tuple[str, str]],
+) -> None:
+    """Title forms on a name's core (镇元子 -> 镇元大仙), when no other name holds the core."""
+    cores = core_forms(names, freq)
+    found = count_all(chapters, [f for f in cores if f not in names])
+    for form, name in cores.items():
+        core = form[:2]
+        if (form in names or found[form] >= MIN_FORM_USES) and not any(
+            core in m for m in names if m not in (form, name)
+        ):
+            names.add(form)
+            links.append((name, form))
+
+
+def _add_address_forms(
+    chapters: Sequence[tuple[int, str]],
+    names: set[str],
+    freq: Mapping[str, int],
+    links: list[tuple[str, str]],
+) -> tuple[dict[str, tuple[str, str]], set[str]]:
+    """Add the forms built on accepted names that the text uses `MIN_FORM_USES` times.
+
+    Returns the surname + title and given name + kin forms (曹丞相, 琏儿) with the key each
+    needs, and the kin forms on a given name's first character (宝姐姐), which are kept only if
+    they find their person."""
+    forms = generated_forms(names, freq)
+    found = count_all(chapters, [f for f in forms if f not in names])
+    names.update(f for f, n in found.items() if n >= MIN_FORM_USES)
+    found = count_all(chapters, [f for f in initial_forms(names, freq) if f not in names])
+    tentative = {f for f, n in found.items() if n >= MIN_FORM_USES}
+    names.update(tentative)
+    # Bare names with a title added (如来佛祖, 玉皇大帝): the containment rule links them.
+    found = count_all(chapters, [f for f in titled_forms(names, freq) if f not in names])
+    names.update(f for f, n in found.items() if n >= MIN_FORM_USES)
+    _add_core_forms(chapters, names, freq, links)
+    return forms, tentative
+
+
+def _join_contained(
+    chapters: Sequence[tuple[int, str]],
+    uf: UnionFind,
+    names: set[str],
+    freq: Mapping[str, int],
+    usage: Usage,
+) -> None:
+    """Join short names to the longer names containing them (see `containment_links`)."""
+    found = count_all(chapters, [s for s in names if not freq.get(s)])
+    counts = {s: freq.get(s) or found[s] for s in names}
+
+    def by_chapters(short: str, owners: list[list[str]]) -> int | None:
+        return shared_name_choice(short, owners, usage)
+
+    for a, b in containment_links(counts, tie_break=by_chapters):
+        uf.union(a, b)
+
+
+def _usage_links(
+    chapters: Sequence[tuple[int, str]],
+    uf: UnionFind,
+    usage: Usage,
+    forms: dict[str, tuple[str, str]],
+    tentative: Collection[str],
+) -> list[tuple[str, str]]:
+    """Links of the address, antecedent, kin-form and self-naming rules, each vetoed when the
+    two sides stand in one clause as two actors; a form keeps the first rule's link."""
+    links = address_links(uf, usage, tentative)
+    members = {m: g for g in ordered_groups(uf) for m in g}
+
+    def apart(xs: Collection[str], b: str) -> bool:
+        return usage.together_rate(xs, members[b]) <= TOGETHER_VETO
+
+    linked = {a for a, _ in links}
+    links.extend(
+        (a, b)
+        for a, b in antecedent_links(chapters, uf, forms)
+        if a not in linked and apart([a], b)
+    )
+    linked = {a for a, _ in links}
+    links.extend(
+        (a, b) for a, b in initial_form_links(chapters, uf) if a not in linked and apart([a], b)
+    )
+    links.extend((a, b) for a, b in tail_form_links(uf) if apart(members[a], b))
+    links.extend((a, b) for a, b in self_naming_links(chapters, uf) if apart(members[a], b))
+    return links
+
+
 def build_groups(
     chapters: Sequence[tuple[int, str]],
     full: str,
@@ -249,80 +376,21 @@ def build_groups(
     """
     names = set(names)
     links = list(stated)
-    for person, alias in naming_links(full, names):
-        if alias in names or (full.count(alias) >= 2 and extra_ok(alias)):
-            names.add(alias)
-            links.append((person, alias))
-    # A full name's given name used on its own (青锋 for 沈青锋), even when too rare to pass the
-    # statistics: its uses outside the full name must be at least two.
-    pending = {}
-    for name in names:
-        parts = full_name_parts(name)
-        if parts and len(parts[1]) == 2 and parts[1] not in names:
-            pending[name] = parts[1]
-    found = count_all(chapters, [*pending, *pending.values()])
-    for name, given in pending.items():
-        if found[given] - found[name] >= 2 and extra_ok(given):
-            names.add(given)
-    # Surname + title and given name + kin forms (曹丞相, 琏儿), counted directly.
-    forms = generated_forms(names, freq)
-    found = count_all(chapters, [f for f in forms if f not in names])
-    names.update(f for f, n in found.items() if n >= MIN_FORM_USES)
-    # Kin forms on a given name's first character (宝姐姐): kept only if they find their person.
-    found = count_all(chapters, [f for f in initial_forms(names, freq) if f not in names])
-    tentative = {f for f, n in found.items() if n >= MIN_FORM_USES}
-    names.update(tentative)
-    # Bare names with a title added (如来佛祖, 玉皇大帝): the containment rule links them.
-    found = count_all(chapters, [f for f in titled_forms(names, freq) if f not in names])
-    names.update(f for f, n in found.items() if n >= MIN_FORM_USES)
-    # Title forms on a name's core (镇元子 -> 镇元大仙), when no other name holds the core.
-    cores = core_forms(names, freq)
-    found = count_all(chapters, [f for f in cores if f not in names])
-    for form, name in cores.items():
-        core = form[:2]
-        if (form in names or found[form] >= MIN_FORM_USES) and not any(
-            core in m for m in names if m not in (form, name)
-        ):
-            names.add(form)
-            links.append((name, form))
+    _add_named_aliases(full, names, links, extra_ok)
+    _add_given_names(chapters, names, extra_ok)
+    forms, tentative = _add_address_forms(chapters, names, freq, links)
     usage = measure_usage(chapters, names)
     uf = UnionFind(names)
     for a, b in links:
         uf.union(a, b)
-    found = count_all(chapters, [s for s in names if not freq.get(s)])
-    counts = {s: freq.get(s) or found[s] for s in names}
-
-    def by_chapters(short: str, owners: list[list[str]]) -> int | None:
-        return shared_name_choice(short, owners, usage)
-
-    for a, b in containment_links(counts, tie_break=by_chapters):
-        uf.union(a, b)
-    links = address_links(uf, usage, tentative)
-    linked = {a for a, _ in links}
-    members: dict[str, list[str]] = {}
-    for g in uf.groups():
-        for m in g:
-            members[m] = g
-    for a, b in antecedent_links(chapters, uf, forms):
-        if a not in linked and usage.together_rate([a], members[b]) <= TOGETHER_VETO:
-            links.append((a, b))
-    linked = {a for a, _ in links}
-    for a, b in initial_form_links(chapters, uf):
-        if a not in linked and usage.together_rate([a], members[b]) <= TOGETHER_VETO:
-            links.append((a, b))
-    for a, b in tail_form_links(uf):
-        if usage.together_rate(members[a], members[b]) <= TOGETHER_VETO:
-            links.append((a, b))
-    for a, b in self_naming_links(chapters, uf):
-        if usage.together_rate(members[a], members[b]) <= TOGETHER_VETO:
-            links.append((a, b))
-    for a, b in agreeing_in_gender(uf, links, usage.counts):
+    _join_contained(chapters, uf, names, freq, usage)
+    for a, b in agreeing_in_gender(
+        uf, _usage_links(chapters, uf, usage, forms, tentative), usage.counts
+    ):
         uf.union(a, b)
     for title, holder in bare_title_links(chapters, uf, conferred=conferred_titles(full, names)):
-        uf.parent.setdefault(title, title)
-        uf.union(holder, title)
+        uf.union(holder, title)  # adds the title if it is not a name yet
     for form, name in epithet_links(chapters, uf):
-        uf.parent.setdefault(form, form)
         uf.union(name, form)
-    groups = [g for g in uf.groups() if len(g) > 1 or g[0] not in tentative]
+    groups = [g for g in ordered_groups(uf) if len(g) > 1 or g[0] not in tentative]
     return groups, usage

@@ -14,8 +14,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
-from .aliases import UnionFind
-from .lexicon import TITLES
+from networkx.utils import UnionFind
+
+from graph.names import TITLES
+
+from .aliases import ordered_groups
 from .scanning import build_automaton
 from .titles import (
     GIVEN_TITLES,
@@ -62,30 +65,55 @@ def initial_forms(names: Collection[str], freq: Mapping[str, int]) -> list[str]:
     return [f for f in forms if gender(f) and not _common_word(f)]
 
 
-def initial_form_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tuple[str, str]]:
-    """(form, member of its person) for kin forms on a given name's first character."""
-    groups = uf.groups()
-    initials = [_initial(g) for g in groups]
+def _pending_forms(
+    groups: Sequence[list[str]], initials: Sequence[str]
+) -> tuple[dict[str, list[int]], dict[str, int]]:
+    """(carriers of each initial, form -> its own group) for the groups that are only kin forms
+    on a carried initial (宝姐姐 standing alone)."""
     carriers: dict[str, list[int]] = {}
     for i, c in enumerate(initials):
         if c:
             carriers.setdefault(c, []).append(i)
-    forms: dict[str, int] = {}  # form -> its own group
+    forms: dict[str, int] = {}
     for i, g in enumerate(groups):
         if initials[i] or any(full_name_parts(m) for m in g):
             continue
         for m in g:
             if m[0] in carriers and m[0] not in ORDINALS and m[1:] in GIVEN_TITLES and gender(m):
                 forms[m] = i
-    if not forms:
-        return []
+    return carriers, forms
+
+
+def _quote_speaker(body: str, start: int, history: Sequence[tuple[int, int, int]]) -> int:
+    """The group named just before the quotation the use at `start` stands in, or -1."""
+    quote = body.rfind("“", 0, start)
+    if quote <= body.rfind("”", 0, start):
+        return -1  # not inside a quotation
+    for s, e, g in reversed(history):
+        addressee = s > 0 and body[s - 1] in _TO  # 嘱宝玉道：“宝叔…”
+        if s < quote and quote - e <= SPEAKER_GAP and not addressee:
+            return g
+        if s < quote - SPEAKER_GAP:
+            break
+    return -1
+
+
+def _form_uses(
+    chapters: Sequence[tuple[int, str]],
+    groups: Sequence[list[str]],
+    initials: Sequence[str],
+    carriers: dict[str, list[int]],
+    forms: Collection[str],
+) -> tuple[dict[str, list[list[int]]], dict[str, Counter]]:
+    """Per form: for each use the carriers before it within `WINDOW`, nearest first and the
+    speaker left out; and how often each carrier speaks the form."""
     names: dict[object, list[str]] = {}
     for c in {f[0] for f in forms}:
         for i in carriers[c]:
             names[i] = list(groups[i])
     names.update({("form", f): [f] for f in forms})
     automaton, keys = build_automaton(names)
-    uses: dict[str, list[list[int]]] = {f: [] for f in forms}  # per use, carriers nearest first
+    uses: dict[str, list[list[int]]] = {f: [] for f in forms}
     spoke: dict[str, Counter] = {f: Counter() for f in forms}
     for _number, body in chapters:
         history: list[tuple[int, int, int]] = []  # (start, end, group)
@@ -97,17 +125,9 @@ def initial_form_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> li
             if not isinstance(key, tuple):
                 continue
             form = key[1]
-            quote = body.rfind("“", 0, start)
-            speaker = -1
-            if quote > body.rfind("”", 0, start):
-                for s, e, g in reversed(history):
-                    addressee = s > 0 and body[s - 1] in _TO  # 嘱宝玉道：“宝叔…”
-                    if s < quote and quote - e <= SPEAKER_GAP and not addressee:
-                        speaker = g
-                        spoke[form][g] += 1
-                        break
-                    if s < quote - SPEAKER_GAP:
-                        break
+            speaker = _quote_speaker(body, start, history)
+            if speaker >= 0:
+                spoke[form][speaker] += 1
             near: list[int] = []
             for s, _e, g in reversed(history):
                 if start - s > WINDOW:
@@ -115,32 +135,48 @@ def initial_form_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> li
                 if g != speaker and g not in near and initials[g] == form[0]:
                     near.append(g)
             uses[form].append(near)
+    return uses, spoke
+
+
+def _clear_carrier(
+    form: str, uses: list[list[int]], spoke: Counter, sex: Mapping[int, str]
+) -> tuple[float, int] | None:
+    """(share, group) of the carrier that the form's uses clearly refer to: the nearest one of
+    a fitting sex that does not speak the form itself."""
+    first = Counter(near[0] for near in uses if near)
+    vetoed = {g for g, n in spoke.items() if n >= SPEAKER_VETO and n >= SPEAKER_SHARE * first[g]}
+    votes: Counter = Counter()
+    for near in uses:
+        for g in near:
+            if g not in vetoed and sex[g] in ("", gender(form)):
+                votes[g] += 1
+                break
+    total = sum(votes.values())
+    if not total:
+        return None
+    g, n = votes.most_common(1)[0]
+    share = n / total
+    return (share, g) if n >= MIN_VOTES and share >= MAJORITY else None
+
+
+def initial_form_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tuple[str, str]]:
+    """(form, member of its person) for kin forms on a given name's first character, linked
+    greedily, clearest majority first; each link fixes the carrier's sex for the next round."""
+    groups = ordered_groups(uf)
+    initials = [_initial(g) for g in groups]
+    carriers, forms = _pending_forms(groups, initials)
+    if not forms:
+        return []
+    uses, spoke = _form_uses(chapters, groups, initials, carriers, forms)
     sex = {i: group_gender(g) for i, g in enumerate(groups)}
     links = []
     pending = set(forms)
     while pending:
         best: tuple[float, str, int] | None = None
         for f in sorted(pending):
-            g_f = gender(f)
-            first = Counter(near[0] for near in uses[f] if near)
-            vetoed = {
-                g
-                for g, n in spoke[f].items()
-                if n >= SPEAKER_VETO and n >= SPEAKER_SHARE * first[g]
-            }
-            votes: Counter = Counter()
-            for near in uses[f]:
-                for g in near:
-                    if g not in vetoed and sex[g] in ("", g_f):
-                        votes[g] += 1
-                        break
-            total = sum(votes.values())
-            if not total:
-                continue
-            g, n = votes.most_common(1)[0]
-            share = n / total
-            if n >= MIN_VOTES and share >= MAJORITY and (best is None or share > best[0]):
-                best = (share, f, g)
+            found = _clear_carrier(f, uses[f], spoke[f], sex)
+            if found is not None and (best is None or found[0] > best[0]):
+                best = (found[0], f, found[1])
         if best is None:
             break
         _share, f, g = best
@@ -157,7 +193,7 @@ def tail_form_links(uf: UnionFind) -> list[tuple[str, str]]:
     """Join a person known only by kin forms on one character (凤姐, 凤丫头, 凤哥儿) to the one
     full name whose two-character given name ends in it (王熙凤), when no other name of the
     novel uses that character in a given or bare name."""
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     users: dict[str, set[int]] = {}
     holders: dict[str, int] = {}
     for i, g in enumerate(groups):

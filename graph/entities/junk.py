@@ -6,9 +6,10 @@ and generic character classes; nothing is specific to one novel.
 
 from __future__ import annotations
 
-from .aliases import split_surname
+from graph.names import FUNCTION_SURNAMES, split_surname
+
 from .candidates import CandidateStats
-from .lexicon import COMMON, FUNCTION_SURNAMES
+from .lexicon import COMMON
 
 # Verb complements that close an action (拜毕, 言毕, 道声, 喝声): a name does not end with them.
 _ACTION_ENDS = frozenset("毕声罢")

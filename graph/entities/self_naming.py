@@ -13,8 +13,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from .aliases import UnionFind
-from .lexicon import SURNAMES_1
+from networkx.utils import UnionFind
+
+from graph.names import SURNAMES
+
+from .aliases import ordered_groups
 from .scanning import build_automaton
 from .titles import full_name_parts
 
@@ -31,7 +34,7 @@ _FIRST_PERSON = r"(?:弟子|贫僧|小僧|贫道|小道|在下|小人|老身|老
 _SELF_BEFORE = re.compile(
     _FIRST_PERSON
     + r"(?:(?:本|原|就|便|乃)?(?:是|乃)?["
-    + "".join(sorted(SURNAMES_1))
+    + "".join(sorted(SURNAMES))
     + "]?"
     + r"|[^，。！？他她你徒儿女子父母兄弟妹师将把与给替为]{0,6}[，,]?(?:法名|叫做|唤做|名唤|名叫|道号|号曰))$"
 )
@@ -42,7 +45,7 @@ _NO_SPEAKER_GAP = re.compile(r"[，。！？；：“”\n]")
 
 def self_naming_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tuple[str, str]]:
     """(speaker, member of the person he names as himself), by majority of his statements."""
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     group_of = {m: i for i, g in enumerate(groups) for m in g}
     by_surname: dict[str, set[int]] = {}
     for i, g in enumerate(groups):

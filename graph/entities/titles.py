@@ -15,40 +15,36 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 
-from .aliases import UnionFind, split_surname
-from .lexicon import (
-    ADDRESS_TITLES,
-    FUNCTION_SURNAMES,
-    KIN_TERMS,
-    NAME_SUFFIXES,
-    RIGHT_CUES,
-    TITLES,
-    _words,
-)
+from networkx.utils import UnionFind
+
+from graph.names import ADDRESS_TITLES, FUNCTION_SURNAMES, KIN_TERMS, TITLES, split_surname, words
+
+from .aliases import ordered_groups
+from .lexicon import NAME_SUFFIXES, RIGHT_CUES
 from .scanning import build_automaton
 
 # Surname + title forms worth counting for every surname of an accepted full name.
-SURNAME_TITLES = ADDRESS_TITLES | _words(
+SURNAME_TITLES = ADDRESS_TITLES | words(
     "丞相 太师 太尉 司徒 司空 都督 将军 先生 皇叔 大爷 二爷 老爷 大哥 大人 公 郎 某"
 )
 # Wife forms (琏二奶奶 is 贾琏's wife, not 贾琏): never given to the person they are built on.
-WIFE_TERMS = _words("奶奶 二奶奶 大奶奶 三奶奶 嫂子 大嫂子 二嫂子")
+WIFE_TERMS = words("奶奶 二奶奶 大奶奶 三奶奶 嫂子 大嫂子 二嫂子")
 # Given name (one character) + kin or household term: 琏儿, 环哥儿, 琏二哥, 政老爷.
-GIVEN_TITLES = (KIN_TERMS | _words("儿 哥儿 二哥 老爷 大爷 二爷 三爷")) - WIFE_TERMS
+GIVEN_TITLES = (KIN_TERMS | words("儿 哥儿 二哥 老爷 大爷 二爷 三爷")) - WIFE_TERMS
 ORDINALS = frozenset("一二三四五六七八九十大小老")
 MIN_BASE_FREQ = 10  # forms are generated only from names used at least this often
 
 # Endings that mark a form of address, or a name, as a woman's or a man's.
 _FEMALE_ENDS = tuple(
     sorted(
-        _words(
+        words(
             "姑娘 妹妹 姐姐 丫头 奶奶 夫人 小姐 姐儿 大姐 妹子 嫂子 姨娘 太太 娘娘 氏 娘 母 女 妃 后 婆"
         )
     )
 )
 _MALE_ENDS = tuple(
     sorted(
-        _words("爷 哥哥 兄弟 公子 相公 先生 叔 大哥 二哥 三哥 丞相 太师 都督 将军 皇叔 公 郎 某 父")
+        words("爷 哥哥 兄弟 公子 相公 先生 叔 大哥 二哥 三哥 丞相 太师 都督 将军 皇叔 公 郎 某 父")
     )
 )
 
@@ -117,7 +113,7 @@ def generated_forms(names: Collection[str], freq: Mapping[str, int]) -> dict[str
 
 
 # Titles that follow a bare name as part of a fuller form of it (如来佛祖, 玉皇大帝, 太宗皇帝).
-NAME_TITLES = _words(
+NAME_TITLES = words(
     "佛祖 菩萨 大帝 皇帝 老君 大仙 真人 真君 天王 元帅 星君 长老 祖师 尊者 法师 禅师 太子 娘娘 公主"
 )
 
@@ -195,7 +191,7 @@ def antecedent_links(
     that key; a form joins a person given `MIN_VOTES` votes and a `MAJORITY` share.
     `vetoed` lists (form, member) pairs that must not be linked.
     """
-    groups = uf.groups()
+    groups = ordered_groups(uf)
     group_of = {m: i for i, g in enumerate(groups) for m in g}
     keys = [_keys_of(g) for g in groups]
     pending = {f: k for f, k in forms.items() if f in group_of and not keys[group_of[f]] and k}
@@ -245,18 +241,18 @@ def agreeing_in_gender(
     (林大爷 beside 林姑娘, 林妹妹, 林丫头): each side is weighed by its uses."""
     weight: dict[str, Counter] = {}
     for a, b in links:
-        root = uf.find(b)
+        root = uf[b]
         g = gender(a)
         if g:
             weight.setdefault(root, Counter())[g] += counts.get(a, 0)
-    for m in list(uf.parent):
+    for m in list(uf):
         g = gender(m)
-        root = uf.find(m)
+        root = uf[m]
         if g and root in weight:
             weight[root][g] += counts.get(m, 0)
     kept = []
     for a, b in links:
-        g, w = gender(a), weight.get(uf.find(b), Counter())
+        g, w = gender(a), weight.get(uf[b], Counter())
         other = "m" if g == "f" else "f"
         if not g or w[g] >= w[other]:
             kept.append((a, b))

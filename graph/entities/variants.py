@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from .lexicon import TITLES
+from graph.names import TITLES
+
 from .titles import NAME_TITLES
 
 MIN_USES = 10
