@@ -18,8 +18,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from graph import export, metrics, taxonomy
-from graph.entities.lexicon import KIN_ADDRESS, TITLES
 from graph.models import Novel
+from graph.names import KIN_ADDRESS, TITLES
 
 ATTRIBUTE_LABELS = {
     "gender": "性别",
