@@ -54,6 +54,7 @@ def build_graphs(novels: Iterable[Novel]) -> dict[int, nx.DiGraph]:
     graphs = {novel.pk: nx.DiGraph(name=novel.title, novel_id=novel.pk) for novel in novels}
     characters = (
         Character.objects.filter(novel_id__in=graphs)
+        .people()  # names judged not to be people stay in the database, out of the graph
         .prefetch_related("attributes")
         .order_by("rank", "name")
     )
@@ -68,7 +69,7 @@ def build_graphs(novels: Iterable[Novel]) -> dict[int, nx.DiGraph]:
             attributes={a.key: a.value for a in character.attributes.all()},
         )
     relations = (
-        Relation.objects.filter(novel_id__in=graphs)
+        Relation.objects.filter(novel_id__in=graphs, source__is_person=True, target__is_person=True)
         .select_related("source", "target")
         .prefetch_related("phases")
         .defer("snippets", "source__aliases", "target__aliases")

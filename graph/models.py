@@ -159,6 +159,10 @@ class Chapter(models.Model):
 
 
 class CharacterQuerySet(models.QuerySet):
+    def people(self) -> CharacterQuerySet:
+        """What the graph shows: characters not judged to be something else than a person."""
+        return self.filter(is_person=True)
+
     def edited_by_hand(self) -> CharacterQuerySet:
         """Characters a person has touched: aliases edited, or a manual relation or attribute.
         Rebuilding the characters keeps them (and so keeps what was edited)."""
@@ -168,6 +172,7 @@ class CharacterQuerySet(models.QuerySet):
             | Q(relations_out__origin=manual)
             | Q(relations_in__origin=manual)
             | Q(attributes__origin=manual)
+            | Q(person_origin=manual)
         ).distinct()
 
 
@@ -183,6 +188,9 @@ class Character(models.Model):
     first_chapter = models.PositiveIntegerField("首次出现", null=True, blank=True)
     last_chapter = models.PositiveIntegerField("最后出现", null=True, blank=True)
     rank = models.PositiveIntegerField("重要度排名", default=0)
+    # A name that is not a person (a place, an office, a crowd) stays here, hidden from the graph.
+    is_person = models.BooleanField("是人物", default=True)
+    person_origin = models.CharField("人物判断来源", max_length=16, choices=Origin, blank=True)
 
     objects = CharacterQuerySet.as_manager()
 
@@ -477,9 +485,11 @@ class LLMTask(models.Model):
     )
     kind = models.CharField("类型", max_length=16, choices=Kind)
     subject = models.CharField("对象", max_length=140)
+    # SET_NULL: a character merged into another (or a relation of two names of one person) goes,
+    # its tasks and their answers stay (they are the merge's evidence).
     relation = models.ForeignKey(
         Relation,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="tasks",
@@ -487,7 +497,7 @@ class LLMTask(models.Model):
     )
     character = models.ForeignKey(
         Character,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="tasks",
@@ -585,3 +595,41 @@ class LLMTask(models.Model):
 SETTLED = (LLMTask.Status.SUCCEEDED, LLMTask.Status.DEFAULTED)  # has its final result
 TO_SEND = (LLMTask.Status.PENDING, LLMTask.Status.FAILED)  # waits for a (new) request
 UNANSWERED = (LLMTask.Status.FAILED, LLMTask.Status.DEFAULTED)  # no good answer yet
+
+
+class IdentityDecision(models.Model):
+    """Who is who: two characters found to be one person (merge), a name found to be another
+    name of a character (alias), or a character found not to be a person. Kept with its evidence
+    and origin; an undone decision (origin manual) is never made again by a re-apply."""
+
+    class Kind(models.TextChoices):
+        MERGE = "merge", "合并为同一人物"
+        ALIAS = "alias", "新增别名"
+        NOT_PERSON = "not_person", "不是人物"
+
+    novel = models.ForeignKey(
+        Novel, on_delete=models.CASCADE, related_name="identity_decisions", verbose_name="小说"
+    )
+    kind = models.CharField("类型", max_length=16, choices=Kind)
+    character = models.ForeignKey(
+        Character,
+        on_delete=models.CASCADE,
+        related_name="identity_decisions",
+        verbose_name="人物",
+    )
+    # The names the decision is about: the merged character's names, the new alias.
+    names = models.JSONField("名称", default=list, encoder=ReadableJSONEncoder)
+    # What undoing needs: the merged character as it was (name, aliases, counts).
+    snapshot = models.JSONField("合并前", default=dict, blank=True, encoder=ReadableJSONEncoder)
+    evidence = models.TextField("依据", blank=True)
+    origin = models.CharField("来源", max_length=16, choices=Origin)
+    undone = models.BooleanField("已撤销", default=False)
+    created = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "人物判定"
+        verbose_name_plural = "人物判定"
+        ordering = ["novel_id", "-created"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.character_id} {'、'.join(self.names)}"

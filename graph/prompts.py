@@ -107,6 +107,7 @@ def relation_request(
         f"小说《{title}》中的两个人物：\n{_person_line('A', names_a)}\n{_person_line('B', names_b)}\n"
         f"以下是两人同时出现的原文片段（按章节顺序）：\n{_snippet_lines(snippets)}\n\n"
         f"请判断 A 与 B 在全书中最主要的关系，只能从以下类型中选一个：\n{_type_lines()}\n\n"
+        "如果片段表明 A 与 B 其实是同一个人（同一人的别名、字号、称号），type 填“同一人物”。\n"
         "要求：只依据片段；看不出明确关系就选“共现”。有方向的类型（师徒、亲属、主仆）要给出方向："
         '"a->b" 表示 A 是师父、长辈或主人，"b->a" 表示 B 是；其他类型填 "none"。\n'
         '输出格式：{"type": "师徒", "direction": "a->b", "confidence": 0.9, "evidence": "不超过50字的依据"}'
@@ -141,9 +142,10 @@ def attribute_request(
     user = (
         f"小说《{title}》中的人物：\n{_person_line('A', names)}\n"
         f"以下是描写此人的原文片段：\n{_snippet_lines(snippets)}\n\n"
-        "请概括此人的属性：性别（男、女或未知）、身份、所属阵营或势力、本领、性格特点，"
-        "以及片段中出现过的其他称呼。片段中看不出的项填空字符串。\n"
-        '输出格式：{"gender": "男", "identity": "…", "faction": "…", "abilities": "…", '
-        '"traits": "…", "aliases": ["…"]}'
+        "先判断“A”是不是一个人物（is_person：地名、物品、官职、群体或泛称填 false）。"
+        "再概括此人的属性：性别（男、女或未知）、身份、所属阵营或势力、本领、性格特点，"
+        "以及片段中用来指此人的其他称呼（只写片段里出现过的原文称呼）。片段中看不出的项填空字符串。\n"
+        '输出格式：{"is_person": true, "gender": "男", "identity": "…", "faction": "…", '
+        '"abilities": "…", "traits": "…", "aliases": ["…"]}'
     )
     return _body(user, model, max_tokens)

@@ -71,6 +71,7 @@ _KEYS = {
         "abilities": "abilities 本领 能力",
         "traits": "traits 性格 性格特点",
         "aliases": "aliases 别名 称呼",
+        "is_person": "is_person 是否人物 是人物 person isPerson",
     }.items()
 }
 
@@ -96,8 +97,13 @@ def relation_code(label) -> str:
     return codes.pop()
 
 
+_SAME_PERSON = frozenset({"同一人物", "同一人", "同一个人", "同一角色", "same", "same person"})
+
+
 def _one_code(label: str) -> str:
     text = label.strip().replace("关系", "") or "?"
+    if text in _SAME_PERSON or text.lower().replace("_", " ") in _SAME_PERSON:
+        return taxonomy.SAME_PERSON
     if text in taxonomy.CODE_BY_LABEL:
         return taxonomy.CODE_BY_LABEL[text]
     if text.lower() in taxonomy.LABELS:
@@ -316,16 +322,29 @@ def merge_phases(phases: list[dict]) -> list[dict]:
     return merged
 
 
+def _yes_no(value, default: bool = True) -> bool:
+    """A model's yes or no: true/false, 是/否, yes/no; anything else is `default`."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "是", "1", "是人物"):
+        return True
+    if text in ("false", "no", "否", "0", "不是", "非人物"):
+        return False
+    return default
+
+
 def parse_attribute(content: str) -> dict:
-    data = extract_json(content, (*ATTRIBUTE_KEYS, "aliases"))
+    data = extract_json(content, (*ATTRIBUTE_KEYS, "aliases", "is_person"))
     result = {}
     for key in ATTRIBUTE_KEYS:
         value = _get(data, key) or ""
         if isinstance(value, list):
             value = "、".join(map(str, value))
         result[key] = str(value).strip()[:200]
-    if not any(result.values()) and not _get(data, "aliases"):
+    if not any(result.values()) and not _get(data, "aliases") and _get(data, "is_person") is None:
         raise ReplyError("回复中没有任何属性")
+    result["is_person"] = _yes_no(_get(data, "is_person"))
     aliases = _get(data, "aliases") or []
     if isinstance(aliases, str):
         aliases = re.split(r"[、,，\s]+", aliases)
@@ -343,7 +362,7 @@ DEFAULTS = {
         "evidence": "",
     },
     EVOLUTION: {"phases": []},
-    ATTRIBUTE: {key: "" for key in ATTRIBUTE_KEYS} | {"aliases": []},
+    ATTRIBUTE: {key: "" for key in ATTRIBUTE_KEYS} | {"aliases": [], "is_person": True},
 }
 
 

@@ -4,9 +4,11 @@ type and direction, manual phases and attributes stay."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.db import transaction
 
-from graph import prompts, replies
+from graph import identity, prompts, replies, taxonomy
 from graph.dbutil import bulk_set
 from graph.models import (
     CharacterAttribute,
@@ -34,77 +36,120 @@ def apply_if_settled(novel: Novel) -> bool:
 
 
 def _apply(novel: Novel) -> None:
-    tasks = novel.tasks.select_related("relation").only(
-        "novel", "kind", "result", "origin", "character", "relation__source", "relation__target",
-        "relation__origin",
-    )  # fmt: skip
-    by_hand = set(
+    tasks = _answers(novel)
+    if identity.apply(novel, tasks):
+        tasks = _answers(novel)  # merges re-pointed tasks to the characters and edges that stay
+    manual_phases = set(
         RelationPhase.objects.filter(relation__novel=novel, origin=Origin.MANUAL).values_list(
             "relation_id", flat=True
         )
     )
-    relations, phases, attributes = [], [], []
-    touched_relations = []
-    for task in tasks.iterator(chunk_size=2000):
-        result = task.result or replies.default_result(task.kind)
-        origin = task.origin or Origin.DEFAULT
-        if task.kind == LLMTask.Kind.RELATION and task.relation:
-            if task.relation.origin != Origin.MANUAL:
-                relations.append(_relation_update(task, result, origin))
-        elif task.kind == LLMTask.Kind.EVOLUTION and task.relation:
-            if task.relation_id in by_hand:
-                continue  # a timeline a person edited stays as they left it
-            touched_relations.append(task.relation_id)
-            phases.extend(
-                RelationPhase(
-                    relation_id=task.relation_id,
-                    from_chapter=p["from"],
-                    to_chapter=p["to"],
-                    type=p["type"],
-                    event=p["event"],
-                    origin=origin,
-                )
-                for p in result["phases"]
-            )
-        elif task.kind == LLMTask.Kind.ATTRIBUTE and task.character_id:
-            attributes.extend(_attribute_rows(task, result, origin))
+    by_kind: dict[str, dict[int, list[LLMTask]]] = defaultdict(lambda: defaultdict(list))
+    for task in tasks:
+        subject = task.relation_id if task.kind != LLMTask.Kind.ATTRIBUTE else task.character_id
+        if subject:
+            by_kind[task.kind][subject].append(task)
+    relations = [
+        _relation_update(max(group, key=_grounding))
+        for group in by_kind[LLMTask.Kind.RELATION].values()
+        if group[0].relation.origin != Origin.MANUAL
+    ]
     bulk_set(relations, ["source", "target", "type", "confidence", "evidence", "origin"])
-    RelationPhase.objects.filter(relation_id__in=touched_relations).delete()
-    RelationPhase.objects.bulk_create(phases, batch_size=1000)
+    timelines = {
+        relation_id: group
+        for relation_id, group in by_kind[LLMTask.Kind.EVOLUTION].items()
+        if relation_id not in manual_phases  # a timeline a person edited stays as they left it
+    }
+    RelationPhase.objects.filter(relation_id__in=timelines).delete()
+    RelationPhase.objects.bulk_create(
+        [phase for group in timelines.values() for phase in _phases(group)], batch_size=1000
+    )
     CharacterAttribute.objects.filter(character__novel=novel).exclude(origin=Origin.MANUAL).delete()
+    attributes = [
+        row for group in by_kind[LLMTask.Kind.ATTRIBUTE].values() for row in _attribute_rows(group)
+    ]
     CharacterAttribute.objects.bulk_create(attributes, batch_size=1000, ignore_conflicts=True)
 
 
-def _relation_update(task: LLMTask, result: dict, origin: str) -> Relation:
+def _answers(novel: Novel) -> list[LLMTask]:
+    return list(
+        novel.tasks.select_related("relation").only(
+            "novel",
+            "kind",
+            "custom_id",
+            "result",
+            "origin",
+            "character",
+            "relation__source",
+            "relation__target",
+            "relation__origin",
+        )  # fmt: skip
+    )
+
+
+def _result(task: LLMTask) -> dict:
+    return task.result or replies.default_result(task.kind)
+
+
+def _grounding(task: LLMTask) -> tuple:
+    """How far an answer can be trusted: a model's or the rules' over a default, a specific type
+    over co-occurrence, then its own confidence."""
+    result = _result(task)
+    typed = result.get("type") not in (taxonomy.DEFAULT_TYPE, taxonomy.SAME_PERSON)
+    return (task.origin not in ("", Origin.DEFAULT), typed, result.get("confidence", 0.0))
+
+
+def _phases(group: list[LLMTask]) -> list[RelationPhase]:
+    """One timeline from every answer about the edge (two after a merge), in chapter order."""
+    best = max(
+        group, key=lambda t: (t.origin not in ("", Origin.DEFAULT), len(_result(t)["phases"]))
+    )
+    origin = best.origin or Origin.DEFAULT
+    phases = [p for p in _result(best)["phases"] if p["type"] in taxonomy.LABELS]
+    return [
+        RelationPhase(
+            relation_id=best.relation_id,
+            from_chapter=p["from"],
+            to_chapter=p["to"],
+            type=p["type"],
+            event=p["event"],
+            origin=origin,
+        )
+        for p in phases
+    ]
+
+
+def _relation_update(task: LLMTask) -> Relation:
     # The task's `character` is person A of the prompt; "b->a" makes B the senior (the source).
+    result, origin = _result(task), task.origin or Origin.DEFAULT
     relation = task.relation
     a_id = task.character_id
+    if a_id not in (relation.source_id, relation.target_id):
+        a_id = relation.source_id
     b_id = relation.target_id if relation.source_id == a_id else relation.source_id
     if result.get("direction") == "b->a":
         a_id, b_id = b_id, a_id
     relation.source_id, relation.target_id = a_id, b_id
-    relation.type = result["type"]
+    same = result["type"] == taxonomy.SAME_PERSON  # one person, yet not merged: no type to show
+    relation.type = taxonomy.DEFAULT_TYPE if same else result["type"]
     relation.confidence = result["confidence"]
     relation.evidence = result["evidence"]
     relation.origin = origin
     return relation
 
 
-def _attribute_rows(task: LLMTask, result: dict, origin: str) -> list[CharacterAttribute]:
-    rows = [
-        CharacterAttribute(
-            character_id=task.character_id, key=key, value=result[key], origin=origin
-        )
-        for key in prompts.ATTRIBUTE_KEYS
-        if result.get(key)
-    ]
-    if result.get("aliases"):
-        rows.append(
-            CharacterAttribute(
-                character_id=task.character_id,
-                key="aliases",
-                value="、".join(result["aliases"]),
-                origin=origin,
-            )
-        )
-    return rows
+def _attribute_rows(group: list[LLMTask]) -> list[CharacterAttribute]:
+    """A character's attributes; after a merge several answers speak of one character: each key
+    takes the value of the fullest answer that has one."""
+    group = sorted(group, key=lambda t: -sum(1 for v in _result(t).values() if v))
+    rows: dict[str, CharacterAttribute] = {}
+    for task in group:
+        result, origin = _result(task), task.origin or Origin.DEFAULT
+        values = {key: result.get(key) for key in prompts.ATTRIBUTE_KEYS}
+        values["aliases"] = "、".join(result.get("aliases") or [])
+        for key, value in values.items():
+            if value and key not in rows:
+                rows[key] = CharacterAttribute(
+                    character_id=task.character_id, key=key, value=value, origin=origin
+                )
+    return list(rows.values())

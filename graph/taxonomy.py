@@ -20,6 +20,9 @@ RELATION_TYPES: dict[str, tuple[str, str, bool]] = {
 }
 
 DEFAULT_TYPE = "cooccur"
+# An answer to the relation question that is not a relation: A and B are one person (merged at
+# apply time, never an edge).
+SAME_PERSON, SAME_PERSON_LABEL = "same", "同一人物"
 CODES = tuple(RELATION_TYPES)
 LABELS = {code: label for code, (label, _, _) in RELATION_TYPES.items()}
 CODE_BY_LABEL = {label: code for code, label in LABELS.items()}

@@ -20,6 +20,7 @@ from graph.models import (
     Chapter,
     Character,
     CharacterAttribute,
+    IdentityDecision,
     LLMTask,
     Novel,
     Origin,
@@ -29,7 +30,8 @@ from graph.models import (
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Novel, Chapter, Character, CharacterAttribute, Relation, RelationPhase, LLMTask, BatchJob]
+MODELS = [Novel, Chapter, Character, CharacterAttribute, Relation, RelationPhase, LLMTask, BatchJob,
+          IdentityDecision]  # fmt: skip
 _ids = count(1)
 
 
@@ -63,6 +65,10 @@ def populate(novel: Novel, relations: int = 2) -> dict[str, object]:
             custom_id=f"rel-{next(_ids)}", request={"messages": [{"content": "问"}]},
             status=LLMTask.Status.FAILED if i % 2 else LLMTask.Status.SUCCEEDED,
             batch_job=job, last_error="timeout" if i % 2 else "",
+        )  # fmt: skip
+        IdentityDecision.objects.create(
+            novel=novel, kind="merge", character=disciple, names=[f"徒儿{i}"],
+            evidence="同一人物", origin=Origin.LLM,
         )  # fmt: skip
     return {"master": master, "job": job}
 
@@ -116,6 +122,10 @@ def two_kinds_of_everything() -> None:
     populate(other, relations=2)
     Novel.objects.filter(pk=other.pk).update(last_error="解码失败", mode="offline")
     Character.objects.filter(name="徒弟0").update(aliases_locked=True)
+    Character.objects.filter(name="徒弟1").update(is_person=False, person_origin=Origin.LLM)
+    IdentityDecision.objects.filter(novel=other).update(
+        kind="alias", origin=Origin.OFFLINE, undone=True
+    )
     CharacterAttribute.objects.filter(character__novel=other).update(key="identity", origin="llm")
     Relation.objects.filter(novel=other).update(type="enemy", origin=Origin.OFFLINE)
     RelationPhase.objects.filter(relation__novel=other).update(type="enemy", origin=Origin.LLM)

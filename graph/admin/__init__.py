@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from graph.admin import characters, novels, work  # noqa: F401  (registers the model admins)
+from graph.admin import characters, identity, novels, work  # noqa: F401  (registers the model admins)
 
 admin.site.site_header = "novelgraph 人物关系图谱"
 admin.site.site_title = "novelgraph 人物关系图谱"

@@ -97,8 +97,8 @@ class CharacterAdmin(ManualEdits):
     inlines = [CharacterAttributeInline]
     list_display = ["name", "alias_list", "novel", "mention_count", "first_chapter",
                     "last_chapter", "rank", character_relations, *METRIC_COLUMNS,
-                    "aliases_locked"]  # fmt: skip
-    list_filter = ["novel", "aliases_locked"]
+                    "aliases_locked", "is_person"]  # fmt: skip
+    list_filter = ["novel", "is_person", "aliases_locked"]
     list_select_related = ["novel"]
     search_fields = ["name"]  # aliases too: see get_search_results
     readonly_fields = ["mention_count", "first_chapter", "last_chapter", "rank",

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 
 from graph import cues, prompts, taxonomy
+from graph.llm import statements
 from graph.prompts import Question, Snippet
 
 STRONG_SNIPPET = 1.0  # a phase of a single snippet needs a construction, not a stray word
@@ -205,6 +206,14 @@ def _fellow(signals: list[cues.Signal]) -> list[cues.Signal]:
 
 
 def relation_reply(facts: Question) -> dict:
+    for snippet in facts.snippets:
+        if statements.states_same(snippet.text, facts.names_a, facts.names_b):
+            return {
+                "type": taxonomy.SAME_PERSON_LABEL,
+                "direction": "none",
+                "confidence": 0.8,
+                "evidence": snippet.text[:50],
+            }
     kin_like = cues.same_surname(facts.names_a, facts.names_b)
     fellows = shared_master(facts)
     signals: list[cues.Signal] = []
@@ -306,5 +315,12 @@ def attribute_reply(facts: Question) -> dict:
         "faction": "",
         "abilities": "、".join(word for word, _ in abilities),
         "traits": "",
-        "aliases": names[1:],
+        "aliases": names[1:] + stated_names(facts),
+        "is_person": True,  # the rules cannot tell; discovery already kept person-like names
     }
+
+
+def stated_names(facts: Question) -> list[str]:
+    """Other names the snippets state for the person (字, 号, 人称, 绰号 …)."""
+    found = [n for s in facts.snippets for n in statements.other_names(s.text, facts.names_a)]
+    return list(dict.fromkeys(found))
