@@ -150,7 +150,23 @@ def main() -> None:
     ap.add_argument("--gold", type=Path, required=True)
     ap.add_argument("--limit", type=int, default=300)
     ap.add_argument("--show", type=int, default=0, help="also list the top N characters")
+    ap.add_argument(
+        "--model",
+        choices=["offline", "gold"],
+        help="run the whole pipeline against the emulator with this model (gold: answers from "
+        "the gold file) and measure the graph's characters after the answers are applied",
+    )
     args = ap.parse_args()
+    if args.model:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import emulated
+
+        t0 = time.perf_counter()
+        found = emulated.graph_characters(emulated.run(args.novel, args.gold, args.model))
+        print(f"{args.novel.name}: model {args.model}, {len(found)} people in the graph")
+        evaluate(found, json.loads(args.gold.read_text(encoding="utf-8")), args.show)
+        print(f"time: whole pipeline {time.perf_counter() - t0:.1f}s")
+        return
 
     chapters = load_chapters(args.novel)
     t0 = time.perf_counter()

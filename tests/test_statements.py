@@ -33,3 +33,15 @@ def test_the_offline_attribute_answer_names_what_the_text_states():
     question = Question(prompts.ATTRIBUTE, ["林冲"], [], [Snippet(7, "人称豹子头林冲，使一条枪。")])
     result = replies.parse_reply(prompts.ATTRIBUTE, offline.answer(question))
     assert "豹子头" in result["aliases"] and result["is_person"] is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "贾母又叫王夫人道：“你也不必哭了。”",
+        "忙去禀知王夫人，即便回明贾母。",
+        "贾母便是王夫人的婆婆。",
+    ],
+)
+def test_two_names_side_by_side_do_not_make_one_person(text):
+    assert not statements.states_same(text, ["贾母"], ["王夫人"])

@@ -12,10 +12,11 @@ from graph import cues
 # Words that introduce another name of the person just named.
 NAMING = (
     "表字|字(?![条迹据句眼样里幅])|道号|法号|法名|雅号|绰号|诨号|混名|外号|别号"
-    "|号(?![令召叫哭啕角炮兵])|人称|人都称|小名|乳名|又名|又叫|一名"
+    "|号(?![令召叫哭啕角炮兵])|人称|人都称|小名|乳名|又名|一名"
 )
 # Words that say two names are one person.
-SAME = "即是|就是|便是|乃是|即"
+SAME = "即是|就是|便是|乃是"
+_END = "(?=[，。；！？”」\\s]|$)"  # the second name ends there: "王夫人的婆婆" is no statement
 _NAME = r"[“「]?([\u4e00-\u9fff]{2,4}?)[”」]?(?=[，。；、！？\s“”「」]|$)"
 
 
@@ -38,5 +39,7 @@ def states_same(text: str, names_a: list[str], names_b: list[str]) -> bool:
     a, b = _names(names_a), _names(names_b)
     link = f"(?:{NAMING}|{SAME})"
     return bool(
-        re.search(f"(?:{a})[，,]?{link}[“「]?(?:{b})|(?:{b})[，,]?{link}[“「]?(?:{a})", text)
+        re.search(
+            f"(?:{a})[，,]?{link}[“「]?(?:{b}){_END}|(?:{b})[，,]?{link}[“「]?(?:{a}){_END}", text
+        )
     )
