@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -288,16 +287,15 @@ def test_a_giant_paragraph_without_sentence_ends_is_hard_cut() -> None:
     assert [len(p.text) for p in parts] == [100, 100, 50]
 
 
-def test_splitting_a_five_million_character_text_is_fast() -> None:
+def test_a_five_million_character_gb18030_text_is_decoded_and_split() -> None:
+    # (How fast: bench/pipeline.py measures it; the suite asserts no wall-clock times.)
     chapter = "第{}章 标题\n" + ("他们来到这里，说了一些话。" * 20 + "\n") * 30
     text = "".join(chapter.format(i) for i in range(1, 650))
     assert len(text) > 5_000_000
-    data = text.encode("gb18030")
-    start = time.perf_counter()
-    decoded, name = decode(data)
+    decoded, name = decode(text.encode("gb18030"))
     chapters = split_chapters(decoded)
-    assert time.perf_counter() - start < 2.0  # generous for slow CI; ~0.2 s locally
     assert name == "gb18030" and len(chapters) == 649
+    assert chapters[-1].title.startswith("第649章") and decoded == text
 
 
 # ---------------------------------------------------------------- the real corpus
