@@ -385,7 +385,7 @@ def test_it_times_out_quickly_without_retrying(emulator):
 
 
 def test_it_honours_a_per_call_timeout(client, emulator):
-    emulator.faults.chat_hang = 5.0
+    emulator.faults.chat_hang = 3.0  # under the client's 5 s: only the per-call 0.3 s times out
     error = raised(client.chat, chat_body(), timeout=0.3)  # the client's own timeout is longer
     assert error.status is None and "timeout" in error.message
 
