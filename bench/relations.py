@@ -209,7 +209,21 @@ def main() -> None:
     parser.add_argument(
         "--evaluate-only", action="store_true", help="不运行流水线，只评估数据库里已有的图谱"
     )
+    parser.add_argument(
+        "--model",
+        choices=["offline", "gold"],
+        help="对本地模拟器运行整条流水线（实时模式），模型用离线规则或按金标作答 (gold)",
+    )
     args = parser.parse_args()
+    if args.model:
+        import emulated
+
+        start = time.perf_counter()
+        gold = json.loads(Path(args.gold).read_text(encoding="utf-8"))
+        novel = emulated.run(Path(args.novel), Path(args.gold), args.model, args.database_url)
+        print(f"《{gold['novel']}》 model={args.model}，用时 {time.perf_counter() - start:.1f} s")
+        evaluate(novel, gold)
+        return
     if args.mode != "offline" and not os.environ.get("ZHIPUAI_API_KEY"):
         print("需要 ZHIPUAI_API_KEY（--mode realtime/batch 会调用智谱 API）")
         return

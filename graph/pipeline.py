@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from graph import prompts, taxonomy
+from graph import budget, prompts, taxonomy
 from graph.cooccurrence import (
     ParagraphStore,
     evolution_evidence,
@@ -185,10 +185,8 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
         ties = pattern_weight(stat.locations, ws.store, a.names, b.names)
         return family * (1.0 + PATTERN_BONUS * min(ties, PATTERN_CAP))
 
-    limit = settings.GRAPH_PAIR_LIMIT
-    chosen = top_pairs(
-        ws.pair_stats, limit, bonus=bonus, per_person=max(1, round(limit * PER_PERSON_SHARE))
-    )
+    plan = budget.plan(novel.char_count, [c.mention_count for c in characters.values()])
+    chosen = _chosen_pairs(ws, plan, bonus)
     manual = {r.pair_key: r for r in novel.relations.filter(origin=Origin.MANUAL)}
     relations = []
     for stat in chosen:
@@ -215,6 +213,17 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
     progress.line(
         f"共现统计完成：{len(ws.pair_stats)} 对人物同段出现，选出 {len(relations)} 对送去分类"
     )
+
+
+def _chosen_pairs(ws: Workspace, plan: budget.Plan, bonus) -> list:
+    """The pairs that get a relation question: the plan's share, plus the evolution questions the
+    best of them cannot use (too few of them meet over a long stretch)."""
+    most = plan.relations + plan.evolutions
+    ranked = top_pairs(
+        ws.pair_stats, most, bonus=bonus, per_person=max(1, round(most * PER_PERSON_SHARE))
+    )
+    spare = max(0, plan.evolutions - sum(map(evolves, ranked[: plan.relations])))
+    return ranked[: plan.relations + spare]
 
 
 def evolves(stat) -> bool:
@@ -248,10 +257,10 @@ class _Questions:
         )
 
 
-def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions) -> list[LLMTask]:
-    """A relation question per pair (unless a person set the relation), and an evolution
-    question for pairs that meet over a long enough stretch."""
-    tasks = []
+def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions, room: int) -> list[LLMTask]:
+    """A relation question per pair (unless a person set the relation), and, within `room`
+    requests, an evolution question for the pairs that meet most over a long stretch."""
+    tasks, timelines = [], []
     for relation in novel.relations.select_related("source", "target"):
         a, b = relation.source, relation.target
         links = {"relation": relation, "character": a}
@@ -262,23 +271,31 @@ def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions) -> list[LLMT
             tasks.append(questions.task(ask, subject, relation.pk, **links))
         stat = ws.pair_stats.get(frozenset((a.pk, b.pk)))
         if stat and evolves(stat):
-            timeline = evolution_evidence(
-                stat.locations, ws.store, a.names, b.names, budget_tokens=ws.budget
-            )
-            ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, timeline)
-            tasks.append(questions.task(ask, subject, relation.pk, **links))
+            timelines.append((stat, relation, subject, links))
+    timelines.sort(key=lambda item: (-item[0].count, item[1].pk))
+    for stat, relation, subject, links in timelines[: max(0, room - len(tasks))]:
+        a, b = (
+            links["character"],
+            (relation.target if relation.source == links["character"] else relation.source),
+        )
+        evidence = evolution_evidence(
+            stat.locations, ws.store, a.names, b.names, budget_tokens=ws.budget
+        )
+        ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
+        tasks.append(questions.task(ask, subject, relation.pk, **links))
     return tasks
 
 
-def _attribute_tasks(novel: Novel, ws: Workspace, questions: _Questions) -> list[LLMTask]:
-    """An attribute question for each of the most mentioned characters."""
+def _attribute_tasks(
+    novel: Novel, ws: Workspace, questions: _Questions, count: int
+) -> list[LLMTask]:
+    """An attribute question for each of the `count` most mentioned characters."""
     mentions: dict[int, list] = {}
     for chapter, paragraph, keys in ws.index.paragraphs:
         for key in keys:
             mentions.setdefault(key, []).append((chapter, paragraph))
     tasks = []
-    main = novel.characters.order_by("-mention_count", "rank")[: settings.GRAPH_ATTRIBUTE_LIMIT]
-    for character in main:
+    for character in novel.characters.order_by("-mention_count", "rank")[:count]:
         snippets = select_evidence(
             mentions.get(character.pk, []), ws.store, character.names, budget_tokens=ws.budget
         )
@@ -289,7 +306,11 @@ def _attribute_tasks(novel: Novel, ws: Workspace, questions: _Questions) -> list
 
 def build_tasks(novel: Novel, ws: Workspace, progress: Progress) -> None:
     questions = _Questions(novel)
-    tasks = _pair_tasks(novel, ws, questions) + _attribute_tasks(novel, ws, questions)
+    plan = budget.plan(
+        novel.char_count, list(novel.characters.values_list("mention_count", flat=True))
+    )
+    attributes = _attribute_tasks(novel, ws, questions, plan.attributes)
+    tasks = _pair_tasks(novel, ws, questions, plan.total - len(attributes)) + attributes
     with transaction.atomic():
         novel.tasks.all().delete()
         LLMTask.objects.bulk_create(tasks, batch_size=500)

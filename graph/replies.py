@@ -8,6 +8,7 @@ import json
 import re
 
 from graph import taxonomy
+from graph.phases import story
 from graph.prompts import ATTRIBUTE, ATTRIBUTE_KEYS, EVOLUTION, RELATION
 
 
@@ -281,7 +282,7 @@ def _chapter(value) -> int:
 
 
 def parse_evolution(content: str) -> dict:
-    """Phases in chapter order, consecutive equal ones merged. A phase written backwards
+    """Phases that read like a story (graph.phases.story). A phase written backwards
     (from > to) is turned round; an empty list, a phase without a type or chapters, or an
     unknown type make the reply untrusted."""
     data = extract_json(content, ("phases",))
@@ -305,21 +306,10 @@ def parse_evolution(content: str) -> dict:
                 "event": str(_get(item, "event") or "")[:300],
             }
         )
-    return {"phases": merge_phases(sorted(phases, key=lambda p: (p["from"], p["to"])))}
-
-
-def merge_phases(phases: list[dict]) -> list[dict]:
-    """Merge consecutive phases of the same type (they are one phase told twice)."""
-    merged: list[dict] = []
-    for phase in phases:
-        if merged and merged[-1]["type"] == phase["type"]:
-            last = merged[-1]
-            last["to"] = max(last["to"], phase["to"])
-            if phase["event"] and phase["event"] not in last["event"]:
-                last["event"] = "；".join(filter(None, [last["event"], phase["event"]]))[:300]
-        else:
-            merged.append(dict(phase))
-    return merged
+    kept = [p for p in phases if p["type"] != taxonomy.SAME_PERSON]
+    if not kept:
+        raise ReplyError("phases 中没有关系类型")
+    return {"phases": story(kept)}
 
 
 def _yes_no(value, default: bool = True) -> bool:

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
-from graph import identity, prompts, replies, taxonomy
+from graph import identity, phases, prompts, replies, taxonomy
 from graph.dbutil import bulk_set
 from graph.models import (
     CharacterAttribute,
@@ -49,20 +49,21 @@ def _apply(novel: Novel) -> None:
         subject = task.relation_id if task.kind != LLMTask.Kind.ATTRIBUTE else task.character_id
         if subject:
             by_kind[task.kind][subject].append(task)
-    relations = [
-        _relation_update(max(group, key=_grounding))
-        for group in by_kind[LLMTask.Kind.RELATION].values()
-        if group[0].relation.origin != Origin.MANUAL
-    ]
-    bulk_set(relations, ["source", "target", "type", "confidence", "evidence", "origin"])
     timelines = {
-        relation_id: group
+        relation_id: _phases(group)
         for relation_id, group in by_kind[LLMTask.Kind.EVOLUTION].items()
         if relation_id not in manual_phases  # a timeline a person edited stays as they left it
     }
+    relations = []
+    for group in by_kind[LLMTask.Kind.RELATION].values():
+        if group[0].relation.origin != Origin.MANUAL:
+            relation = _relation_update(max(group, key=_grounding))
+            _agree_with_timeline(relation, timelines.get(relation.pk, []))
+            relations.append(relation)
+    bulk_set(relations, ["source", "target", "type", "confidence", "evidence", "origin"])
     RelationPhase.objects.filter(relation_id__in=timelines).delete()
     RelationPhase.objects.bulk_create(
-        [phase for group in timelines.values() for phase in _phases(group)], batch_size=1000
+        [phase for rows in timelines.values() for phase in rows], batch_size=1000
     )
     CharacterAttribute.objects.filter(character__novel=novel).exclude(origin=Origin.MANUAL).delete()
     attributes = [
@@ -105,7 +106,7 @@ def _phases(group: list[LLMTask]) -> list[RelationPhase]:
         group, key=lambda t: (t.origin not in ("", Origin.DEFAULT), len(_result(t)["phases"]))
     )
     origin = best.origin or Origin.DEFAULT
-    phases = [p for p in _result(best)["phases"] if p["type"] in taxonomy.LABELS]
+    timeline = [p for p in _result(best)["phases"] if p["type"] in taxonomy.LABELS]
     return [
         RelationPhase(
             relation_id=best.relation_id,
@@ -115,8 +116,20 @@ def _phases(group: list[LLMTask]) -> list[RelationPhase]:
             event=p["event"],
             origin=origin,
         )
-        for p in phases
+        for p in timeline
     ]
+
+
+def _agree_with_timeline(relation: Relation, rows: list[RelationPhase]) -> None:
+    """An edge typed only 共现 whose timeline names a relation takes the one that lasts longest,
+    so the overall type and the phases never tell two stories."""
+    if relation.type != taxonomy.DEFAULT_TYPE or relation.origin == Origin.DEFAULT:
+        return  # a typed answer stands; a relation never answered stays a default
+    typed = phases.dominant(
+        [{"type": r.type, "from": r.from_chapter, "to": r.to_chapter} for r in rows]
+    )
+    if typed:
+        relation.type = typed
 
 
 def _relation_update(task: LLMTask) -> Relation:

@@ -178,8 +178,11 @@ POLL_INTERVAL = _positive("POLL_INTERVAL", 30)
 BATCH_CLAIM_SECONDS = _positive("BATCH_CLAIM_SECONDS", 600)
 
 # --- Graph building ------------------------------------------------------------------------
-GRAPH_PAIR_LIMIT = _positive("GRAPH_PAIR_LIMIT", 200)
-GRAPH_ATTRIBUTE_LIMIT = _positive("GRAPH_ATTRIBUTE_LIMIT", 50)
+# Requests per novel (relation, evolution and attribute questions); 0: scaled to the novel's
+# length (400 per million characters, at least 450; see graph/budget.py).
+LLM_REQUEST_BUDGET = _read(env.int, "LLM_REQUEST_BUDGET", 0)
+if LLM_REQUEST_BUDGET < 0:
+    raise ImproperlyConfigured("环境变量 LLM_REQUEST_BUDGET 必须 ≥ 0（0 表示按篇幅自动）")
 GRAPH_CHARACTER_LIMIT = _positive("GRAPH_CHARACTER_LIMIT", 300)
 EVIDENCE_TOKEN_BUDGET = _positive("EVIDENCE_TOKEN_BUDGET", 1500)
 

@@ -26,7 +26,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ("LLM_MAX_ATTEMPTS", "three"),
         ("LLM_MAX_ATTEMPTS", "0"),
         ("USE_BATCH_API_FOR_GRAPH", "maybe"),
-        ("GRAPH_PAIR_LIMIT", "-5"),
+        ("LLM_REQUEST_BUDGET", "-5"),
         ("LLM_MAX_TOKENS", "5000"),  # glm-4-flash refuses every request above 4095
         ("ZHIPUAI_TIMEOUT", "soon"),
         ("DATABASE_URL", "nosuchdb://x"),
@@ -43,8 +43,8 @@ def test_a_malformed_value_stops_start_up_with_one_line_naming_it(name, value):
 def test_well_formed_values_are_read(tmp_path):
     result = manage(
         "shell", "-c",
-        "from django.conf import settings as s; print(s.LLM_MAX_ATTEMPTS, s.USE_BATCH_API_FOR_GRAPH, s.GRAPH_PAIR_LIMIT)",
-        LLM_MAX_ATTEMPTS="5", USE_BATCH_API_FOR_GRAPH="false", GRAPH_PAIR_LIMIT="50",
+        "from django.conf import settings as s; print(s.LLM_MAX_ATTEMPTS, s.USE_BATCH_API_FOR_GRAPH, s.LLM_REQUEST_BUDGET)",
+        LLM_MAX_ATTEMPTS="5", USE_BATCH_API_FOR_GRAPH="false", LLM_REQUEST_BUDGET="50",
         DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

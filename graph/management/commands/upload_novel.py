@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import batches, dispatch, pipeline, upload_notes
+from graph import batches, budget, dispatch, pipeline, upload_notes
 from graph.llm.realtime import RunStopped
 from graph.llm.zhipu import ZhipuClient, ZhipuError, client_from_settings
 from graph.management.loop import Rounds
@@ -121,6 +121,8 @@ class Command(BaseCommand):
                 return
 
     def print_estimate(self, novel: Novel) -> None:
+        for line in budget.describe(novel):
+            self.stdout.write(line)
         figures = dispatch.estimate(novel)
         labels = dict(LLMTask.Kind.choices)
         total_requests = sum(f["requests"] for f in figures.values())

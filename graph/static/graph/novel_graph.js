@@ -276,10 +276,10 @@
     const span = (p) => `第 ${p.from}–${p.to > n ? `${n}…` : p.to} 章`;
     return [
       el("h2", {}, `${edge.source} — ${edge.target}`),
-      el("p", {}, el("span", { class: "graph-badge", style: { background: TYPE_COLORS[type] } }, label(type)),
-        ` 截至第 ${n} 章`),
+      el("p", {}, "当前关系（截至第 ", String(n), " 章）：",
+        el("span", { class: "graph-badge", style: { background: TYPE_COLORS[type] } }, label(type))),
       el("dl", {},
-        fact("总体关系", known ? edge.type : null),
+        fact("全书总体关系", known ? edge.type : null),
         fact("置信度", Number(edge.confidence).toFixed(2)),
         fact("共现次数", edge.cooccurrences),
         fact("首次共现", edge.first_chapter ? `第 ${edge.first_chapter} 章` : null),

@@ -1,0 +1,80 @@
+"""How many questions a novel gets, and of which kind: a request budget that scales with the
+novel's length, spent where it tells most.
+
+- attribute questions for every character the text mentions often enough (at most a share);
+- evolution questions for the asked pairs that meet over a long stretch of their own (at most a
+  share; their evidence is drawn from across that stretch);
+- relation questions for the rest, pairs ranked by how much they are likely to matter.
+
+Each request's input is bounded by EVIDENCE_TOKEN_BUDGET, so the tokens follow the requests:
+2,000 requests of at most 1,500 tokens stay under 3 M. The plan is a pure function of counts, so
+the pair stage and the task stage compute the same one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+
+REQUESTS_PER_MILLION_CHARS = 400  # 5 M characters → 2,000 requests
+MIN_REQUESTS = (
+    450  # never fewer than the fixed plan before it (200 pairs, 200 timelines, 50 people)
+)
+ATTRIBUTE_SHARE = 0.2  # of the budget, at most, for attribute questions
+EVOLUTION_SHARE = 0.25  # of the budget, at most, for evolution questions
+ATTRIBUTE_MIN_MENTIONS = 20  # a character mentioned less is not worth an attribute question
+MIN_RELATIONS = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    total: int
+    attributes: int
+    evolutions: int  # at most; fewer when fewer asked pairs span long enough
+    attribute_floor: int  # mentions of the least mentioned character asked about
+
+    @property
+    def relations(self) -> int:
+        """Relation questions: what attributes and evolutions leave."""
+        return max(MIN_RELATIONS, self.total - self.attributes - self.evolutions)
+
+
+def requests_for(char_count: int) -> int:
+    """The novel's request budget: LLM_REQUEST_BUDGET, or scaled to its length."""
+    if settings.LLM_REQUEST_BUDGET:
+        return settings.LLM_REQUEST_BUDGET
+    return max(MIN_REQUESTS, round(REQUESTS_PER_MILLION_CHARS * char_count / 1_000_000))
+
+
+def plan(char_count: int, mention_counts: Sequence[int]) -> Plan:
+    """The split of the budget, from the characters' mention counts."""
+    total = requests_for(char_count)
+    asked = sorted((m for m in mention_counts if m >= ATTRIBUTE_MIN_MENTIONS), reverse=True)
+    attributes = min(len(asked), int(total * ATTRIBUTE_SHARE))
+    floor = asked[attributes - 1] if attributes else 0
+    return Plan(total, attributes, int(total * EVOLUTION_SHARE), floor)
+
+
+def describe(novel) -> list[str]:
+    """How the novel's budget was spent, for `upload_novel --dry-run`: a line per kind."""
+    from django.db.models import Min
+
+    from graph.models import LLMTask
+
+    total = requests_for(novel.char_count)
+    how = "由 LLM_REQUEST_BUDGET 设定" if settings.LLM_REQUEST_BUDGET else (
+        f"按篇幅自动：{novel.char_count / 10_000:.0f} 万字 × 每百万字 {REQUESTS_PER_MILLION_CHARS} 个，至少 {MIN_REQUESTS} 个"
+    )  # fmt: skip
+    tasks = novel.tasks.all()
+    kinds = {kind: tasks.filter(kind=kind) for kind in LLMTask.Kind.values}
+    weakest = kinds["relation"].aggregate(least=Min("relation__cooccurrence"))["least"]
+    floor = kinds["attribute"].aggregate(least=Min("character__mention_count"))["least"]
+    used = tasks.count()
+    return [
+        f"请求预算 {total} 个（{how}），本次用 {used} 个",
+        f"  关系问题 {kinds['relation'].count()} 个：按重要程度排序的人物对，截止处的一对同段共现 {weakest or 0} 次",
+        f"  演变问题 {kinds['evolution'].count()} 个：相遇跨越较长章节的人物对中相遇最多的",
+        f"  属性问题 {kinds['attribute'].count()} 个：提及 ≥ {floor or ATTRIBUTE_MIN_MENTIONS} 次的人物",
+    ]
