@@ -367,8 +367,9 @@ class VectorSpace(models.Model):
     vectorizer = models.CharField("向量化方法", max_length=32)
     dimensions = models.PositiveIntegerField("维度")
     chapters = models.PositiveIntegerField("覆盖章节数", default=0)
-    state = models.BinaryField("模型参数", blank=True, default=b"")
     created = models.DateTimeField("创建时间", default=timezone.now)
+    # Last: SQLite reads past a large value to reach the columns after it.
+    state = models.BinaryField("模型参数", blank=True, default=b"")
 
     class Meta:
         verbose_name = "向量空间"

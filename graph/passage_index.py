@@ -74,8 +74,10 @@ def ensure_local(novel: Novel) -> int:
     """Fit the local vectorizer and store every passage with its vector, unless that is done for
     the novel's current chapters. Returns the number of passages stored (0 when nothing was done)."""
     last = last_chapter(novel)
-    space = VectorSpace.objects.filter(novel=novel, vectorizer=LOCAL_NAME).first()
-    if space and space.chapters == last:
+    covered = VectorSpace.objects.filter(novel=novel, vectorizer=LOCAL_NAME).values_list(
+        "chapters", flat=True
+    )
+    if last in covered:  # the fitted model (`state`, megabytes) is not loaded for this check
         return 0
     rows = _cut(novel)
     if not rows:
@@ -120,15 +122,11 @@ def has_vectors(novel: Novel, name: str) -> bool:
 
 
 def _signature(novel: Novel, name: str, names: Names) -> tuple:
-    """What the cached index depends on: the passages, the fitted model and the characters."""
+    """What the cached index depends on: the passages and the characters. (A new fit of the local
+    model stores its passages anew, so their ids tell it too.)"""
     stats = novel.passages.filter(vectorizer=name).aggregate(n=Count("pk"), last=Max("pk"))
-    created = (
-        VectorSpace.objects.filter(novel=novel, vectorizer=name)
-        .values_list("created", flat=True)
-        .first()
-    )
     people = tuple(sorted((pk, tuple(strings)) for pk, strings in names.items()))
-    return (novel.pk, name, stats["n"], stats["last"], created, hash(people))
+    return (novel.pk, name, stats["n"], stats["last"], hash(people))
 
 
 def load(novel: Novel, name: str, names: Names) -> Index:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -91,11 +92,15 @@ class LocalVectorizer:
         )
         return model, normalize(u * s)
 
+    @cached_property
+    def _tfidf(self) -> TfidfVectorizer:
+        tfidf = _tfidf(self.vocabulary)  # builds the n-gram -> column dict: once per model
+        tfidf.idf_ = self.idf
+        return tfidf
+
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of new texts (queries) in the fitted space; a text with no known n-gram is zero."""
-        tfidf = _tfidf(self.vocabulary)
-        tfidf.idf_ = self.idf
-        return normalize(tfidf.transform(texts) @ self.components.T)
+        return normalize(self._tfidf.transform(texts) @ self.components.T)
 
     def to_bytes(self) -> bytes:
         """The model as an .npz file (no pickles), for VectorSpace.state."""

@@ -6,85 +6,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("graph", "0001_initial"),
+        ('graph', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Passage",
+            name='Passage',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("chapter", models.PositiveIntegerField(verbose_name="章节号")),
-                ("offset", models.PositiveIntegerField(verbose_name="起始位置")),
-                ("text", models.TextField(verbose_name="文本")),
-                (
-                    "vector",
-                    models.BinaryField(blank=True, default=b"", verbose_name="向量 (float32)"),
-                ),
-                ("vectorizer", models.CharField(max_length=32, verbose_name="向量化方法")),
-                (
-                    "novel",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="passages",
-                        to="graph.novel",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('chapter', models.PositiveIntegerField(verbose_name='章节号')),
+                ('offset', models.PositiveIntegerField(verbose_name='起始位置')),
+                ('text', models.TextField(verbose_name='文本')),
+                ('vector', models.BinaryField(blank=True, default=b'', verbose_name='向量 (float32)')),
+                ('vectorizer', models.CharField(max_length=32, verbose_name='向量化方法')),
+                ('novel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='passages', to='graph.novel')),
             ],
             options={
-                "verbose_name": "段落",
-                "verbose_name_plural": "段落",
-                "ordering": ["novel_id", "vectorizer", "chapter", "offset"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("novel", "vectorizer", "chapter", "offset"),
-                        name="graph_passage_unique_place",
-                    )
-                ],
+                'verbose_name': '段落',
+                'verbose_name_plural': '段落',
+                'ordering': ['novel_id', 'vectorizer', 'chapter', 'offset'],
+                'constraints': [models.UniqueConstraint(fields=('novel', 'vectorizer', 'chapter', 'offset'), name='graph_passage_unique_place')],
             },
         ),
         migrations.CreateModel(
-            name="VectorSpace",
+            name='VectorSpace',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("vectorizer", models.CharField(max_length=32, verbose_name="向量化方法")),
-                ("dimensions", models.PositiveIntegerField(verbose_name="维度")),
-                ("chapters", models.PositiveIntegerField(default=0, verbose_name="覆盖章节数")),
-                ("state", models.BinaryField(blank=True, default=b"", verbose_name="模型参数")),
-                (
-                    "created",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="创建时间"
-                    ),
-                ),
-                (
-                    "novel",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="vector_spaces",
-                        to="graph.novel",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('vectorizer', models.CharField(max_length=32, verbose_name='向量化方法')),
+                ('dimensions', models.PositiveIntegerField(verbose_name='维度')),
+                ('chapters', models.PositiveIntegerField(default=0, verbose_name='覆盖章节数')),
+                ('created', models.DateTimeField(default=django.utils.timezone.now, verbose_name='创建时间')),
+                ('state', models.BinaryField(blank=True, default=b'', verbose_name='模型参数')),
+                ('novel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='vector_spaces', to='graph.novel')),
             ],
             options={
-                "verbose_name": "向量空间",
-                "verbose_name_plural": "向量空间",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("novel", "vectorizer"), name="graph_vectorspace_unique"
-                    )
-                ],
+                'verbose_name': '向量空间',
+                'verbose_name_plural': '向量空间',
+                'constraints': [models.UniqueConstraint(fields=('novel', 'vectorizer'), name='graph_vectorspace_unique')],
             },
         ),
     ]
