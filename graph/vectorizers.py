@@ -1,7 +1,7 @@
 """Vectors for passages: the local vectorizer fitted on the novel itself, and float32 packing.
 
-The local vectorizer is TF-IDF over character 1- and 2-grams (sublinear term frequency, the 32,768
-most frequent n-grams) reduced to 256 dimensions by a truncated SVD (latent semantic analysis).
+The local vectorizer is TF-IDF over character 1- and 2-grams (graph/ngrams.py: sublinear term
+frequency, the 32,768 most frequent n-grams) reduced to 256 dimensions by a truncated SVD (latent semantic analysis).
 It needs no download and no network. Chosen on the gold relations (bench/search.py): on the four
 gold novels it finds a gold chapter in the top 10 as often as plain sparse TF-IDF and more often
 than 128 dimensions or 1-3-grams, with a better top 1, and it gives fixed-size float32 vectors.
@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.extmath import randomized_svd
+
+from graph import ngrams
 
 LOCAL_NAME = "tfidf-svd256"
 DIMENSIONS = 256
 MAX_FEATURES = 32768
-NGRAM_RANGE = (1, 2)
 SVD_ITERATIONS = 2  # power iterations: more cost time and did not rank better
 _DTYPE = np.dtype("<f4")  # stored vectors: float32, little-endian whatever the machine
 
@@ -51,17 +51,6 @@ def normalize(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms > 0, norms, 1.0)
 
 
-def _tfidf(vocabulary: list[str] | None = None) -> TfidfVectorizer:
-    return TfidfVectorizer(
-        analyzer="char",
-        ngram_range=NGRAM_RANGE,
-        sublinear_tf=True,
-        max_features=None if vocabulary else MAX_FEATURES,
-        vocabulary=vocabulary,
-        dtype=np.float32,
-    )
-
-
 @dataclass
 class LocalVectorizer:
     """A fitted TF-IDF + SVD model: n-gram vocabulary, IDF weights and SVD components."""
@@ -81,26 +70,25 @@ class LocalVectorizer:
         """Fit on a novel's passages; return the model and the passages' vectors (n, dimensions)."""
         if not texts:
             raise ValueError("no passages to fit on")
-        tfidf = _tfidf()
-        matrix = tfidf.fit_transform(texts)
+        matrix, vocabulary, idf = ngrams.fit(texts, MAX_FEATURES)
+        if not vocabulary:
+            raise ValueError("the passages have no characters")
         k = max(1, min(dimensions, *matrix.shape))
         u, s, vt = randomized_svd(matrix, k, n_iter=SVD_ITERATIONS, random_state=0)
-        model = cls(
-            vocabulary=tfidf.get_feature_names_out().tolist(),
-            idf=tfidf.idf_.astype(np.float32),
-            components=vt.astype(np.float32),
-        )
+        model = cls(vocabulary=vocabulary, idf=idf, components=vt.astype(np.float32))
         return model, normalize(u * s)
 
     @cached_property
-    def _tfidf(self) -> TfidfVectorizer:
-        tfidf = _tfidf(self.vocabulary)  # builds the n-gram -> column dict: once per model
-        tfidf.idf_ = self.idf
-        return tfidf
+    def _columns(self) -> dict[str, int]:
+        return {gram: i for i, gram in enumerate(self.vocabulary)}
 
     def transform(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of new texts (queries) in the fitted space; a text with no known n-gram is zero."""
-        return normalize(self._tfidf.transform(texts) @ self.components.T)
+        rows = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, text in zip(rows, texts, strict=True):
+            columns, weights = ngrams.weights(text, self._columns, self.idf)
+            row[:] = self.components[:, columns] @ weights if columns else 0.0
+        return normalize(rows)
 
     def to_bytes(self) -> bytes:
         """The model as an .npz file (no pickles), for VectorSpace.state."""
