@@ -51,9 +51,13 @@ def bm25(texts: Sequence[str], k1: float = 1.5, b: float = 0.75) -> Scorer:
 
 
 def tfidf_variant(
-    texts: Sequence[str], ngrams: tuple[int, int], dimensions: int | None
+    texts: Sequence[str],
+    ngrams: tuple[int, int],
+    dimensions: int | None,
+    query_text: Callable[[str, str], str],
 ) -> tuple[Scorer, float]:
-    """Another local vectorizer (plain sparse TF-IDF when `dimensions` is None); its fit seconds."""
+    """Another local vectorizer (scikit-learn's TF-IDF, plain sparse when `dimensions` is None)
+    scoring `query_text(a, b)`; and its fit seconds."""
     import time
 
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -70,7 +74,7 @@ def tfidf_variant(
         seconds = time.perf_counter() - start
 
         def sparse(a: str, b: str) -> np.ndarray:
-            return (matrix @ tfidf.transform([f"{a} 与 {b}"]).T).toarray().ravel()
+            return (matrix @ tfidf.transform([query_text(a, b)]).T).toarray().ravel()
 
         return sparse, seconds
     u, s, vt = randomized_svd(matrix, dimensions, n_iter=2, random_state=0)
@@ -78,7 +82,7 @@ def tfidf_variant(
     seconds = time.perf_counter() - start
 
     def dense(a: str, b: str) -> np.ndarray:
-        query = normalize(tfidf.transform([f"{a} 与 {b}"]) @ vt.T)[0]
+        query = normalize(tfidf.transform([query_text(a, b)]) @ vt.T)[0]
         return vectors @ query
 
     return dense, seconds

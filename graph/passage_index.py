@@ -86,6 +86,8 @@ def ensure_local(novel: Novel) -> int:
     for row, vector in zip(rows, vectors, strict=True):
         row.vectorizer, row.vector = LOCAL_NAME, pack(vector)
     with transaction.atomic():
+        # One writer at a time (PostgreSQL): a second process waits here, then replaces the rows.
+        list(Novel.objects.select_for_update().filter(pk=novel.pk).values_list("pk"))
         novel.passages.filter(vectorizer=LOCAL_NAME).delete()
         Passage.objects.bulk_create(rows, batch_size=2000)
         VectorSpace.objects.update_or_create(

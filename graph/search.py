@@ -2,7 +2,7 @@
 
 A query is turned into a vector by the same vectorizer as the passages and compared with every
 passage (cosine). Character names or aliases in the query are looked up in the mention index: only
-passages that name all of those characters are kept. Ranking favours chapters where several passages
+passages that name all of those characters are kept, and all their names join the query's vector. Ranking favours chapters where several passages
 match (a chapter's best three similarities, as a bonus) and shows at most one passage per chapter, so
 the top ten point at ten chapters. `chapter_max` keeps only passages up to that chapter (spoiler-safe).
 """
@@ -85,6 +85,12 @@ def query_characters(query: str, names: passage_index.Names) -> tuple[list[int],
             found.append(key)
         strings.append(query[start:end])
     return found, strings
+
+
+def expand(query: str, required: list[int], names: passage_index.Names) -> str:
+    """The text whose vector is searched: the query followed by every name of the characters it
+    names, since the novel may call them otherwise (一枝梅 for 慕容贞)."""
+    return " ".join([query, *[name for pk in required for name in names[pk]]])
 
 
 def rank(
@@ -186,7 +192,7 @@ def search(
     if required:
         wanted = set(required)
         allowed &= np.fromiter((wanted <= m for m in index.mentions), bool, len(index))
-    vector = index.encode(query, client)
+    vector = index.encode(expand(query, required, names), client)
     if not required and not vector.any():
         return results  # nothing in the query is known to the vectorizer: no ranking to offer
     scores = index.matrix @ vector

@@ -53,7 +53,7 @@ def test_a_realtime_novel_is_searched_with_the_models_vectors(api, emu, settings
     novel = make_story()
     novel.mode = Mode.REALTIME
     novel.save()
-    results = search.search(novel, "李四 钓鱼", client=api)
+    results = search.search(novel, "河边钓鱼 鲫鱼", client=api)
     assert results.vectorizer == "embedding-3-256" and results.built == 5
     assert results.hits[0].text.startswith("李四独自坐在河边钓鱼")
     stored = novel.passages.filter(vectorizer="embedding-3-256")
