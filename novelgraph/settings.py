@@ -186,6 +186,11 @@ if LLM_REQUEST_BUDGET < 0:
 GRAPH_CHARACTER_LIMIT = _positive("GRAPH_CHARACTER_LIMIT", 300)
 EVIDENCE_TOKEN_BUDGET = _positive("EVIDENCE_TOKEN_BUDGET", 1500)
 
+# --- Search: passage vectors from the model (when a key is set), else a local vectorizer ---
+EMBEDDING_MODEL = _read(env.str, "EMBEDDING_MODEL", "embedding-3")
+EMBEDDING_DIMENSIONS = _positive("EMBEDDING_DIMENSIONS", 512)  # embedding-3 takes 256 to 2048
+EMBEDDING_CONCURRENCY = _positive("EMBEDDING_CONCURRENCY", 3)  # realtime requests in flight
+
 # --- Graph page: vis-network served locally (no CDN) ---------------------------------------
 # The standalone vis-network build ships inside the `pyvis` package (requirements.txt); serve its
 # folder as static/vendor/vis-network/. find_spec locates the package without importing it.

@@ -310,6 +310,7 @@ class ZhipuEmulator:
             ("GET", r"/batches/(?P<id>[^/]+)", self.poll_batch),
             ("POST", r"/batches/(?P<id>[^/]+)/cancel", self.cancel_batch),
             ("POST", r"/chat/completions", lambda: self.chat(_json(body))),
+            ("POST", r"/embeddings", lambda: self.embeddings(_json(body))),
         ]
         for verb, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
@@ -564,6 +565,54 @@ class ZhipuEmulator:
                 "total_tokens": prompt + len(content),
             },
         }
+
+    # -- embeddings --------------------------------------------------------------------------
+
+    def embeddings(self, body: dict) -> dict:
+        """POST /embeddings: deterministic vectors (hashed character n-grams), counted like chat
+        requests (``stats``, ``max_concurrency``, ``chat_latency``, ``chat_429_every`` apply)."""
+        number, in_flight = self.stats.enter()
+        status, code = 200, None
+        try:
+            faults = self.faults
+            if faults.max_concurrency is not None and in_flight > faults.max_concurrency:
+                raise ApiError(429, "1302", "您当前使用该API的并发数过高，请降低并发。")
+            if faults.chat_429_every and number % faults.chat_429_every == 0:
+                raise ApiError(429, "1302", "当前API请求过多，请稍后重试。")
+            texts = body.get("input")
+            texts = [texts] if isinstance(texts, str) else texts
+            dims = body.get("dimensions") or 2048
+            if not texts or len(texts) > 64 or not all(isinstance(t, str) and t for t in texts):
+                raise ApiError(400, "1214", "input: 1 to 64 non-empty strings")
+            if not isinstance(dims, int) or not 256 <= dims <= 2048:
+                raise ApiError(400, "1214", "dimensions must be 256 to 2048")
+            self.wait(faults.chat_latency)
+            data = [
+                {"object": "embedding", "index": i, "embedding": hashed_embedding(t, dims)}
+                for i, t in enumerate(texts)
+            ]
+            tokens = sum(len(t) for t in texts)
+            usage = {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens}
+            return {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+        except ApiError as exc:
+            status, code = exc.status, exc.code
+            raise
+        except Exception:
+            status = 500
+            raise
+        finally:
+            self.stats.leave(status, code)
+
+
+def hashed_embedding(text: str, dimensions: int) -> list[float]:
+    """A stand-in embedding: character 1- and 2-grams hashed into signed buckets, unit length."""
+    vector = [0.0] * dimensions
+    grams = list(text) + [text[i : i + 2] for i in range(len(text) - 1)]
+    for gram in grams:
+        h = zlib.crc32(gram.encode())
+        vector[h % dimensions] += 1.0 if h & 0x80000000 else -1.0
+    norm = sum(x * x for x in vector) ** 0.5 or 1.0
+    return [x / norm for x in vector]
 
 
 MIN_CUSTOM_ID = 6  # the service refuses, at upload, a file with a shorter custom_id

@@ -32,10 +32,10 @@ class NovelAdmin(admin.ModelAdmin):
     list_display = ["title", "stage", "mode", column("chapters_n", "章节数"),
                     column("characters_n", "人物数"), column("relations_n", "关系数"), "tasks",
                     column("failures_n", "失败/默认 (failures)"), has_error, "created",
-                    "graph_link"]  # fmt: skip
+                    "graph_link", "search_link"]  # fmt: skip
     list_filter = ["stage", "mode", ErrorFilter]
     search_fields = ["title", "sha256", "source_name"]
-    readonly_fields = [*read_only(Novel, "title", "stage", "mode"), "graph_link"]
+    readonly_fields = [*read_only(Novel, "title", "stage", "mode"), "graph_link", "search_link"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # novels come from upload_novel (the sha256 is the file's)
@@ -61,6 +61,12 @@ class NovelAdmin(admin.ModelAdmin):
     @admin.display(description="图谱")
     def graph_link(self, obj: Novel) -> str:
         return format_html('<a href="{}">查看图谱</a>', reverse("graph:novel_graph", args=[obj.pk]))
+
+    @admin.display(description="搜索")
+    def search_link(self, obj: Novel) -> str:
+        return format_html(
+            '<a href="{}">搜索段落</a>', reverse("graph:novel_search", args=[obj.pk])
+        )
 
 
 @admin.register(Chapter)

@@ -323,6 +323,23 @@ class ZhipuClient:
         completion = self._call(self._sdk.chat.completions.create, **kwargs)
         return _chat_reply(completion)
 
+    def embed(self, texts: list[str], *, model: str, dimensions: int) -> list[list[float]]:
+        """Embed 1 to 64 texts (each at most 3,072 tokens) in one request; vectors in input order."""
+        if not 0 < len(texts) <= 64:
+            raise ValueError("one embedding request takes 1 to 64 texts")
+        reply = self._call(
+            self._sdk.embeddings.create, model=model, input=list(texts), dimensions=dimensions
+        )
+        data = sorted(getattr(reply, "data", None) or [], key=lambda e: e.index or 0)
+        vectors = [list(getattr(e, "embedding", None) or []) for e in data]
+        if len(vectors) != len(texts) or any(len(v) != dimensions for v in vectors):
+            raise ZhipuError(
+                f"the reply has {len(vectors)} vectors for {len(texts)} texts, or a wrong size",
+                status=200,
+                code="bad_embedding",
+            )
+        return vectors
+
 
 def _require(identifier: str) -> str:
     """Refuse an empty id before it becomes a path like ``/files//content``."""
