@@ -61,11 +61,16 @@ def run(novel: Novel, *, mode: str, progress: Progress, client: ZhipuClient | No
 
 
 def send(novel: Novel, mode: str, progress: Progress, client: ZhipuClient | None = None) -> None:
-    """Ask every question of the novel still to send, the way `mode` says."""
+    """Ask every question of the novel still to send, the way `mode` says. A batch novel's first
+    submission also writes the offline graph at once, marked provisional until the answers land."""
     if mode == Mode.OFFLINE:
         _answer_offline(novel, progress)
     elif mode == Mode.BATCH:
+        first = novel.stage == Novel.Stage.TASKS
         _submit(novel, client or client_from_settings(), progress)
+        if first:
+            results.apply_provisional(novel)
+            progress.line("已写入临时图谱（离线规则），批处理结果返回后原地替换")
     else:
         _answer_realtime(novel, client or client_from_settings(), progress)
     if novel.stage == Novel.Stage.TASKS:

@@ -38,7 +38,7 @@ from graph.models import Character, Novel, Relation
 
 FORMATS = ("json", "graphml", "gexf", "csv")
 EDGE_COLUMNS = ["source", "target", "type", "confidence", "cooccurrences", "first_chapter",
-                "last_chapter", "origin", "phases"]  # fmt: skip
+                "last_chapter", "origin", "phases", "provisional"]  # fmt: skip
 NODE_COLUMNS = ["name", "aliases", "mentions", "first_chapter", "last_chapter", *metrics.KEYS]
 LIST_SEPARATOR = ";"
 ATTRIBUTE_PREFIX = "attribute_"  # for an attribute key that is also a node column
@@ -51,7 +51,10 @@ def build_graph(novel: Novel) -> nx.DiGraph:
 
 def build_graphs(novels: Iterable[Novel]) -> dict[int, nx.DiGraph]:
     """The graphs of several novels, by novel id, in the same four queries (admin lists)."""
-    graphs = {novel.pk: nx.DiGraph(name=novel.title, novel_id=novel.pk) for novel in novels}
+    graphs = {
+        novel.pk: nx.DiGraph(name=novel.title, novel_id=novel.pk, provisional=novel.provisional)
+        for novel in novels
+    }
     characters = (
         Character.objects.filter(novel_id__in=graphs)
         .people()  # names judged not to be people stay in the database, out of the graph
@@ -149,6 +152,7 @@ def write_edges_csv(graph: nx.DiGraph, stream: IO[str]) -> None:
     writer.writerow(EDGE_COLUMNS)
     for source, target, data in graph.edges(data=True):
         row = {**data, "source": source, "target": target, "phases": phases_text(data["phases"])}
+        row["provisional"] = bool(graph.graph.get("provisional"))
         writer.writerow(["" if row[c] is None else row[c] for c in EDGE_COLUMNS])
 
 

@@ -68,6 +68,8 @@ class Novel(models.Model):
     dispatched_at = models.DateTimeField("任务提交", null=True, blank=True)
     applied_at = models.DateTimeField("图谱写入", null=True, blank=True)
     last_error = models.TextField("最近错误", blank=True)
+    # Batch mode: the offline graph shown while the model's answers are on their way.
+    provisional = models.BooleanField("临时图谱", default=False)
 
     class Meta:
         verbose_name = "小说"
@@ -130,6 +132,12 @@ class Novel(models.Model):
         """Keep the reason the last run stopped, for the admin and novel_status."""
         self.last_error = message[:ERROR_CHARS]
         Novel.objects.filter(pk=self.pk).update(last_error=self.last_error)
+
+    def mark_provisional(self, provisional: bool) -> None:
+        """Mark the graph as the offline stand-in (True) or as final (False)."""
+        if self.provisional != provisional:
+            self.provisional = provisional
+            Novel.objects.filter(pk=self.pk).update(provisional=provisional)
 
     def use_mode(self, mode: str) -> None:
         """Record the mode the novel's questions are being answered in."""

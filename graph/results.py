@@ -10,6 +10,7 @@ from django.db import transaction
 
 from graph import identity, phases, prompts, replies, taxonomy
 from graph.dbutil import bulk_set
+from graph.llm import offline
 from graph.models import (
     CharacterAttribute,
     LLMTask,
@@ -32,13 +33,36 @@ def apply_if_settled(novel: Novel) -> bool:
         if not novel.advance(Novel.Stage.DONE, only_from=Novel.Stage.DISPATCHED):
             return False
         _apply(novel)
+        novel.mark_provisional(False)
     return True
+
+
+def apply_provisional(novel: Novel) -> None:
+    """Batch mode, right after submission: the graph the offline rules give, written at once and
+    marked provisional; the model's answers replace it in place when they land (same nodes and
+    edges; manual edits kept). Nothing is stored on the tasks, and nobody is merged yet."""
+    tasks = _answers(novel)
+    for task in tasks:
+        question = prompts.Question.from_json(task.question) if task.question else None
+        if question is None:
+            continue
+        task.record_reply(offline.answer(question), Origin.OFFLINE)  # in memory only
+        if task.status != LLMTask.Status.SUCCEEDED:
+            task.result, task.origin = replies.default_result(task.kind), Origin.DEFAULT
+    with transaction.atomic():
+        _write(novel, tasks)
+        novel.mark_provisional(True)
 
 
 def _apply(novel: Novel) -> None:
     tasks = _answers(novel)
     if identity.apply(novel, tasks):
         tasks = _answers(novel)  # merges re-pointed tasks to the characters and edges that stay
+    _write(novel, tasks)
+
+
+def _write(novel: Novel, tasks: list[LLMTask]) -> None:
+    """Relations, timelines and attributes from the answers of `tasks`."""
     manual_phases = set(
         RelationPhase.objects.filter(relation__novel=novel, origin=Origin.MANUAL).values_list(
             "relation_id", flat=True

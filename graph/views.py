@@ -118,7 +118,12 @@ def graph_data(novel: Novel) -> dict[str, Any]:
         for code, label in taxonomy.LABELS.items()
     ]
     return {
-        "novel": {"id": novel.pk, "title": novel.title, "chapters": chapters},
+        "novel": {
+            "id": novel.pk,
+            "title": novel.title,
+            "chapters": chapters,
+            "provisional": novel.provisional,
+        },
         "types": types,
         "default_type": taxonomy.DEFAULT_TYPE,
         "nodes": nodes,

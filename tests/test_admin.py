@@ -120,7 +120,9 @@ def two_kinds_of_everything() -> None:
     populate(make_novel(), relations=3)
     other = make_novel("红楼梦", stage=Novel.Stage.PARSED)
     populate(other, relations=2)
-    Novel.objects.filter(pk=other.pk).update(last_error="解码失败", mode="offline")
+    Novel.objects.filter(pk=other.pk).update(
+        last_error="解码失败", mode="offline", provisional=True
+    )
     Character.objects.filter(name="徒弟0").update(aliases_locked=True)
     Character.objects.filter(name="徒弟1").update(is_person=False, person_origin=Origin.LLM)
     IdentityDecision.objects.filter(novel=other).update(

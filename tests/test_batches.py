@@ -458,15 +458,17 @@ def test_it_writes_the_graph_on_the_next_round_after_a_crash_while_applying(
     novel = the_novel()
     assert novel.stage == Novel.Stage.DISPATCHED and novel.applied_at is None
     assert set(novel.tasks.values_list("status", flat=True)) == {Status.SUCCEEDED}
-    assert not RelationPhase.objects.exists() and not CharacterAttribute.objects.exists()
-    assert set(novel.relations.values_list("origin", flat=True)) == {Origin.DEFAULT}
+    # Rolled back to the provisional graph the submission wrote: the offline rules' answers.
+    assert novel.provisional
+    assert Origin.LLM not in set(novel.relations.values_list("origin", flat=True))
+    assert not CharacterAttribute.objects.filter(origin=Origin.LLM).exists()
 
     lines: list[str] = []
     poll_round(api, lines)  # the sweep finds the novel with nothing in flight and applies it
 
     assert any("图谱已写入" in line for line in lines)
     novel.refresh_from_db()
-    assert novel.stage == Novel.Stage.DONE
+    assert novel.stage == Novel.Stage.DONE and not novel.provisional
     assert set(novel.relations.values_list("origin", flat=True)) == {Origin.LLM}
     assert_applied_once(novel)
 

@@ -98,7 +98,12 @@ def test_the_json_describes_the_sample_graph(staff_client, sample) -> None:
     assert response["Content-Type"] == "application/json"
     data = response.json()
     assert set(data) == {"novel", "types", "default_type", "nodes", "edges"}
-    assert data["novel"] == {"id": sample.pk, "title": "青锋录", "chapters": 20}
+    assert data["novel"] == {
+        "id": sample.pk,
+        "title": "青锋录",
+        "chapters": 20,
+        "provisional": False,
+    }
     assert [t["label"] for t in data["types"]][-1] == "共现"
     assert data["default_type"] == "cooccur"
     assert len(data["nodes"]) == sample.characters.count() == 9

@@ -29,13 +29,18 @@ from graph.models import (
 
 @admin.register(Novel)
 class NovelAdmin(admin.ModelAdmin):
-    list_display = ["title", "stage", "mode", column("chapters_n", "章节数"),
+    list_display = ["title", "stage", "mode", "provisional_mark", column("chapters_n", "章节数"),
                     column("characters_n", "人物数"), column("relations_n", "关系数"), "tasks",
                     column("failures_n", "失败/默认 (failures)"), has_error, "created",
                     "graph_link", "search_link"]  # fmt: skip
-    list_filter = ["stage", "mode", ErrorFilter]
+    list_filter = ["stage", "mode", "provisional", ErrorFilter]
     search_fields = ["title", "sha256", "source_name"]
     readonly_fields = [*read_only(Novel, "title", "stage", "mode"), "graph_link", "search_link"]
+
+    @admin.display(description="临时图谱", ordering="provisional")
+    def provisional_mark(self, obj: Novel) -> str:
+        """Blank for a final graph (a red "no" icon would read as an error)."""
+        return "临时（离线规则，等待批处理结果）" if obj.provisional else ""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # novels come from upload_novel (the sha256 is the file's)
