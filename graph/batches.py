@@ -188,20 +188,48 @@ def cancel_job(job: BatchJob, client: ZhipuClient) -> None:
 # --- Polling ---------------------------------------------------------------------------------
 
 
-def advance(job: BatchJob, client: ZhipuClient, progress: Progress) -> bool:
-    """Move a claimed job one step: recover, poll, or collect. Returns True when its tasks were
-    collected (the caller then resubmits what failed or applies the graph)."""
+COLLECTED, OVERDUE = "collected", "overdue"
+
+
+def advance(job: BatchJob, client: ZhipuClient, progress: Progress) -> str | None:
+    """Move a claimed job one step: recover, poll, collect, or give up on it past the deadline.
+    Returns COLLECTED when its tasks were settled (the caller resubmits what failed or applies
+    the graph), OVERDUE when it was cancelled and its tasks given back for another way."""
     if job.status == BatchJob.Status.SUBMITTING:
         _recover_submitting(job, client, progress)
     if job.status == BatchJob.Status.SUBMITTED:
         _poll(job, client, progress)
+        if job.status == BatchJob.Status.SUBMITTED and overdue(job):
+            _cancel_overdue(job, client, progress)
+            return OVERDUE
     if job.status != BatchJob.Status.COLLECTING:
-        return False
+        return None
     _download(job, client)
     settled = collect(job)
     progress.line(f"✅ 批处理 {job.remote_id} 已收取：{settled} 个任务")
     _delete_files(client, [job.output_file_id, job.error_file_id], progress)
-    return True
+    return COLLECTED
+
+
+def overdue(job: BatchJob) -> bool:
+    """Submitted longer ago than BATCH_DEADLINE_HOURS and still not finished."""
+    deadline = timedelta(hours=settings.BATCH_DEADLINE_HOURS)
+    return job.submitted_at is not None and job.submitted_at < timezone.now() - deadline
+
+
+def _cancel_overdue(job: BatchJob, client: ZhipuClient, progress: Progress) -> None:
+    """Cancel a batch past its deadline and give its tasks back, unsent and uncounted."""
+    try:
+        client.cancel_batch(job.remote_id)
+    except ZhipuError as exc:
+        if exc.fatal:
+            raise
+        progress.line(f"取消批处理 {job.remote_id} 未成功（其结果不再收取）：{exc.message}")
+    reason = f"超过 {settings.BATCH_DEADLINE_HOURS} 小时仍未完成，已取消，改用其他方式作答"
+    with transaction.atomic():
+        job.tasks.give_back()
+        job.close(BatchJob.Status.FAILED, reason)
+    progress.line(f"⏰ 批处理 {job.remote_id} {reason}")
 
 
 def record_poll_error(job: BatchJob, exc: ZhipuError, progress: Progress) -> None:

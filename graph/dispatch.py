@@ -19,7 +19,7 @@ from django.utils import timezone
 from graph import batches, results
 from graph.cooccurrence import request_tokens
 from graph.llm import offline
-from graph.llm.realtime import Outcome, run_chat
+from graph.llm.realtime import Outcome, RunStopped, run_chat
 from graph.llm.zhipu import ZhipuClient, ZhipuError, client_from_settings
 from graph.models import UNANSWERED, BatchJob, LLMTask, Mode, Novel, Origin
 from graph.progress import Bar, Progress
@@ -197,7 +197,7 @@ def process_one_batch(client: ZhipuClient, progress: Progress, polled_before: da
     if job is None:
         return False
     try:
-        collected = batches.advance(job, client, progress)
+        outcome = batches.advance(job, client, progress)
     except ZhipuError as exc:
         if exc.fatal:
             job.release()
@@ -205,9 +205,22 @@ def process_one_batch(client: ZhipuClient, progress: Progress, polled_before: da
         batches.record_poll_error(job, exc, progress)
         return True
     job.release()
-    if collected:
+    if outcome == batches.OVERDUE:
+        answer_stragglers(job.novel, client, progress)
+    if outcome:
         follow_up(job.novel, client, progress)
     return True
+
+
+def answer_stragglers(novel: Novel, client: ZhipuClient, progress: Progress) -> None:
+    """Questions a batch did not answer in time: realtime while the key and quota allow, the
+    offline rules for whatever is left, so the novel completes."""
+    try:
+        _answer_realtime(novel, client, progress)
+    except RunStopped as exc:
+        progress.line(f"实时作答已停止（{exc.error.user_line}），其余问题用离线规则作答")
+    if novel.tasks.to_send().exists():
+        _answer_offline(novel, progress)
 
 
 def follow_up(novel: Novel, client: ZhipuClient, progress: Progress) -> None:

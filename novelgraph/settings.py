@@ -176,6 +176,9 @@ BATCH_DIR = BASE_DIR / _read(env.str, "BATCH_DIR", "var/batches")  # relative to
 POLL_INTERVAL = _positive("POLL_INTERVAL", 30)
 # How long a poller owns a batch job; a job left by a killed poller is taken over after this.
 BATCH_CLAIM_SECONDS = _positive("BATCH_CLAIM_SECONDS", 600)
+# A batch still unfinished this long after submission is cancelled; its questions are answered
+# realtime (when the key and quota allow) or by the offline rules, so every novel completes.
+BATCH_DEADLINE_HOURS = _positive("BATCH_DEADLINE_HOURS", 24)
 
 # --- Graph building ------------------------------------------------------------------------
 # Requests per novel (relation, evolution and attribute questions); 0: scaled to the novel's

@@ -5,7 +5,19 @@ from django.db.models import Count, Q, Sum
 from django.utils.timezone import localtime
 
 from graph.management.novels import find_novel
-from graph.models import LLMTask, Novel
+from graph.models import LLMTask, Novel, Origin
+
+
+def answer_sources(novel: Novel) -> dict[str, int]:
+    """Where the settled answers came from: a batch, realtime requests, the rules, defaults."""
+    settled = novel.tasks.settled()
+    model = settled.filter(origin=Origin.LLM)
+    return {
+        "批处理": model.filter(batch_job__isnull=False).count(),
+        "实时 API": model.filter(batch_job__isnull=True).count(),
+        "离线规则": settled.filter(origin=Origin.OFFLINE).count(),
+        "默认值": settled.filter(origin=Origin.DEFAULT).count(),
+    }
 
 
 class Command(BaseCommand):
@@ -53,6 +65,7 @@ class Command(BaseCommand):
             f"使用默认值 {tasks['defaulted']}"
         )
         w(f"  tokens：输入 {tasks['prompt'] or 0}，输出 {tasks['completion'] or 0}")
+        w("  答案来源：" + "｜".join(f"{label} {n}" for label, n in answer_sources(novel).items()))
         for job in novel.batch_jobs.order_by("pk"):
             total = job.total or job.line_count
             w(
