@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from graph import embedding_jobs
 from graph.cooccurrence import request_tokens
 from graph.llm.zhipu import (
     BATCH_ENDPOINT,
@@ -28,11 +29,12 @@ from graph.llm.zhipu import (
     ZhipuClient,
     ZhipuError,
     parse_result_line,
+    result_lines,
 )
 from graph.models import ERROR_CHARS, BatchJob, LLMTask, Novel, Origin
 from graph.progress import Progress
 
-METADATA_KEY = "novelgraph_job"
+METADATA_KEY = BatchJob.METADATA_KEY
 MAX_POLL_ERRORS = 20  # transient errors in a row before a job is given up (backoff reaches 1 h)
 BACKOFF_FIRST_SECONDS = 30  # a job whose poll failed waits this long, doubled per error...
 BACKOFF_MAX_SECONDS = 3600  # ...up to an hour
@@ -205,7 +207,7 @@ def advance(job: BatchJob, client: ZhipuClient, progress: Progress) -> str | Non
     if job.status != BatchJob.Status.COLLECTING:
         return None
     _download(job, client)
-    settled = collect(job)
+    settled = embedding_jobs.collect(job) if job.endpoint == BatchJob.EMBEDDINGS else collect(job)
     progress.line(f"✅ 批处理 {job.remote_id} 已收取：{settled} 个任务")
     _delete_files(client, [job.output_file_id, job.error_file_id], progress)
     return COLLECTED
@@ -298,6 +300,9 @@ def _recover_submitting(job: BatchJob, client: ZhipuClient, progress: Progress) 
         job.adopt(found.id, found.status)
         progress.line(f"找回了提交中断的批处理 {found.id}（任务 {job.pk}）")
         return
+    if job.endpoint == BatchJob.EMBEDDINGS and complete:
+        job.close(BatchJob.Status.FAILED, "提交中断，未到达服务器：其段落改用实时向量化")
+        return
     if not complete:
         job.note_error("批处理列表太长，未能确认是否已提交：下一轮再查")
         return
@@ -324,14 +329,6 @@ def _download(job: BatchJob, client: ZhipuClient) -> None:
         )
     if contents:
         job.store_results(**contents)
-
-
-def result_lines(text: str) -> Iterator[str]:
-    """The lines of a result file: split on "\\n" only (str.splitlines would also split at
-    U+2028, U+2029 or U+0085 inside a model's reply)."""
-    for raw in text.split("\n"):
-        if raw.strip():
-            yield raw.rstrip("\r")
 
 
 def collect(job: BatchJob) -> int:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from graph import batches, results
+from graph import batches, embedding_jobs, results
 from graph.cooccurrence import request_tokens
 from graph.llm import offline
 from graph.llm.realtime import Outcome, RunStopped, run_chat
@@ -71,6 +71,8 @@ def send(novel: Novel, mode: str, progress: Progress, client: ZhipuClient | None
         if first:
             results.apply_provisional(novel)
             progress.line("已写入临时图谱（离线规则），批处理结果返回后原地替换")
+            if settings.EMBED_PASSAGES:
+                embedding_jobs.submit(novel, client or client_from_settings(), progress)
     else:
         _answer_realtime(novel, client or client_from_settings(), progress)
     if novel.stage == Novel.Stage.TASKS:
@@ -205,6 +207,10 @@ def process_one_batch(client: ZhipuClient, progress: Progress, polled_before: da
         batches.record_poll_error(job, exc, progress)
         return True
     job.release()
+    if job.endpoint == BatchJob.EMBEDDINGS:
+        if outcome:  # what the batch did not embed (failed, expired, overdue) goes realtime
+            embedding_jobs.embed_rest(job.novel, client, progress)
+        return True
     if outcome == batches.OVERDUE:
         answer_stragglers(job.novel, client, progress)
     if outcome:

@@ -340,6 +340,10 @@ class BatchJob(models.Model):
         FAILED = "failed", "失败"
 
     OPEN = (Status.SUBMITTING, Status.SUBMITTED, Status.COLLECTING)
+    CHAT, EMBEDDINGS = "/v4/chat/completions", "/v4/embeddings"  # endpoints, one per file
+    # The job's id travels in its batch's metadata under this key: a job whose submitter died
+    # before saving the remote id finds its batch again.
+    METADATA_KEY = "novelgraph_job"
 
     novel = models.ForeignKey(
         Novel, on_delete=models.CASCADE, related_name="batch_jobs", verbose_name="小说"
@@ -347,6 +351,8 @@ class BatchJob(models.Model):
     remote_id = models.CharField(
         "远程批处理 ID", max_length=128, null=True, blank=True, unique=True
     )
+    # What the batch's lines ask: chat completions (the graph's questions) or embeddings.
+    endpoint = models.CharField("接口", max_length=32, default=CHAT)
     input_file_id = models.CharField("输入文件 ID", max_length=128, blank=True)
     output_file_id = models.CharField("输出文件 ID", max_length=128, blank=True)
     error_file_id = models.CharField("错误文件 ID", max_length=128, blank=True)

@@ -101,6 +101,13 @@ def ensure_local(novel: Novel) -> int:
 def ensure_model(novel: Novel, client: ZhipuClient) -> embeddings.EmbedStats:
     """Store the passages of chapters the model's vectorizer does not cover yet, then embed every
     passage still without a vector (realtime). A chapter appended later only adds its passages."""
+    name = store_model_passages(novel)
+    return embeddings.embed_passages(novel, client, name)
+
+
+def store_model_passages(novel: Novel) -> str:
+    """Store, without vectors, the passages of the chapters the model's vectorizer does not cover
+    yet (the Batch API or realtime requests fill the vectors in). Returns the vectorizer name."""
     name, last = embeddings.model_vectorizer(), last_chapter(novel)
     space, _ = VectorSpace.objects.get_or_create(
         novel=novel,
@@ -114,7 +121,7 @@ def ensure_model(novel: Novel, client: ZhipuClient) -> embeddings.EmbedStats:
         with transaction.atomic():
             Passage.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
             VectorSpace.objects.filter(pk=space.pk).update(chapters=last)
-    return embeddings.embed_passages(novel, client, name)
+    return name
 
 
 def has_vectors(novel: Novel, name: str) -> bool:

@@ -179,6 +179,8 @@ BATCH_CLAIM_SECONDS = _positive("BATCH_CLAIM_SECONDS", 600)
 # A batch still unfinished this long after submission is cancelled; its questions are answered
 # realtime (when the key and quota allow) or by the offline rules, so every novel completes.
 BATCH_DEADLINE_HOURS = _positive("BATCH_DEADLINE_HOURS", 24)
+# Batch mode also sends the passages to the embedding model (search and evidence by meaning).
+EMBED_PASSAGES = _bool("EMBED_PASSAGES", True)
 
 # --- Graph building ------------------------------------------------------------------------
 # Requests per novel (relation, evolution and attribute questions); 0: scaled to the novel's

@@ -73,6 +73,9 @@ def emu(settings):
         settings.ZHIPUAI_BASE_URL = emulator.base_url
         settings.ZHIPUAI_TIMEOUT = 10.0
         settings.LLM_MAX_ATTEMPTS = 2
+        settings.EMBED_PASSAGES = (
+            False  # the graph's tests; tests/test_embedding_jobs.py turns it on
+        )
         yield emulator
 
 

@@ -84,6 +84,7 @@ class Faults:
     # (status, code, message) every request of any kind answers: an account-wide fault such as
     # (401, "1002", …) a bad key, (429, "1304", …) the daily quota, (429, "1113", …) no balance.
     account_error: tuple[int, str, str] | None = None
+    embedding_batches_refused: bool = False  # POST /batches with /v4/embeddings answers 400
     upload_refusal: tuple[int, str, str] | None = None  # (status, code, message) for POST /files
 
     def is_malformed(self, index: int, custom_id: str | None, body: dict) -> bool:
@@ -181,6 +182,7 @@ class Batch:
     lines: list[str]
     created_at: int  # milliseconds
     metadata: dict | None = None
+    endpoint: str = "/v4/chat/completions"
     completion_window: str | None = None
     auto_delete: bool = True
     status: str = "validating"
@@ -197,7 +199,7 @@ class Batch:
         data = {
             "id": self.id,
             "object": "batch",
-            "endpoint": "/v4/chat/completions",
+            "endpoint": self.endpoint,
             "input_file_id": self.input_file_id,
             "completion_window": self.completion_window,
             "status": self.status,
@@ -361,8 +363,11 @@ class ZhipuEmulator:
     def create_batch(self, params: dict) -> dict:
         """POST /batches: a new batch in ``validating``."""
         stored = self._file(str(params.get("input_file_id") or ""))
-        if params.get("endpoint") != "/v4/chat/completions":
-            raise ApiError(400, "1214", f"unsupported endpoint {params.get('endpoint')!r}")
+        endpoint = params.get("endpoint")
+        if endpoint == "/v4/embeddings" and self.faults.embedding_batches_refused:
+            raise ApiError(400, "1214", "批处理目前仅支持 /v4/chat/completions")
+        if endpoint not in ("/v4/chat/completions", "/v4/embeddings"):
+            raise ApiError(400, "1214", f"unsupported endpoint {endpoint!r}")
         with self._lock:
             batch = Batch(
                 id=self.new_id("batch"),
@@ -370,6 +375,7 @@ class ZhipuEmulator:
                 lines=[ln for ln in stored.data.decode("utf-8", "replace").splitlines() if ln],
                 created_at=self.now_ms(),
                 metadata=params.get("metadata"),
+                endpoint=endpoint,
                 completion_window=params.get("completion_window"),
                 auto_delete=params.get("auto_delete_input_file", True) is not False,
             )
@@ -458,6 +464,8 @@ class ZhipuEmulator:
         if selects(faults.batch_error_lines, index, custom_id, body):
             error = ApiError(400, "1301", "系统检测到输入或生成内容可能包含不安全或敏感内容")
             return _error_line(batch_id, custom_id, error), False
+        if request.get("url") == "/v4/embeddings":
+            return self._embedding_line(batch_id, custom_id, body), True
         sensitive = selects(faults.batch_sensitive_lines, index, custom_id, body)
         try:
             completion = self.complete(body, index, custom_id, sensitive)
@@ -467,6 +475,23 @@ class ZhipuEmulator:
         response = {"status_code": 200, "body": completion}
         line = {"response": response, "custom_id": custom_id, "id": batch_id}
         return json.dumps(line, ensure_ascii=False), True
+
+    def _embedding_line(self, batch_id: str, custom_id: str, body: dict) -> str:
+        texts = body.get("input") or []
+        dims = body.get("dimensions") or 2048
+        data = [
+            {"object": "embedding", "index": i, "embedding": hashed_embedding(t, dims)}
+            for i, t in enumerate(texts)
+        ]
+        tokens = sum(len(t) for t in texts)
+        usage = {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens}
+        reply = {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+        line = {
+            "response": {"status_code": 200, "body": reply},
+            "custom_id": custom_id,
+            "id": batch_id,
+        }
+        return json.dumps(line)
 
     def list_batches(self, query: dict) -> dict:
         """GET /batches?after&limit: oldest first (or newest first, as a fault switch says);

@@ -255,12 +255,18 @@ class ZhipuClient:
                 )
             raise
 
-    def create_batch(self, input_file_id: str, metadata: dict[str, str] | None = None) -> BatchInfo:
-        """Start a chat-completion batch over an uploaded file (the server deletes the input)."""
+    def create_batch(
+        self,
+        input_file_id: str,
+        metadata: dict[str, str] | None = None,
+        endpoint: str = BATCH_ENDPOINT,
+    ) -> BatchInfo:
+        """Start a batch over an uploaded file (chat completions unless `endpoint` says
+        otherwise; one endpoint per file). The server deletes the input afterwards."""
         extra = {"metadata": metadata} if metadata is not None else {}
         batch = self._call(
             self._sdk.batches.create,
-            endpoint=BATCH_ENDPOINT,
+            endpoint=endpoint,
             input_file_id=input_file_id,
             auto_delete_input_file=True,
             **extra,
@@ -389,6 +395,14 @@ def _failed_line(custom_id: str | None, code: Any, message: Any) -> ResultLine:
     return ResultLine(
         custom_id, False, None, None, 0, 0, None if code is None else str(code), message
     )
+
+
+def result_lines(text: str) -> Iterator[str]:
+    """The lines of a result file: split on "\\n" only (str.splitlines would also split at
+    U+2028, U+2029 or U+0085 inside a model's reply)."""
+    for raw in text.split("\n"):
+        if raw.strip():
+            yield raw.rstrip("\r")
 
 
 def parse_result_line(line: str) -> ResultLine:

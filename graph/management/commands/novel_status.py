@@ -20,6 +20,14 @@ def answer_sources(novel: Novel) -> dict[str, int]:
     }
 
 
+def passage_vectors(novel: Novel) -> list[tuple[str, int, int]]:
+    """(vectorizer, passages, passages with a vector), per vectorizer."""
+    rows = novel.passages.values("vectorizer").annotate(
+        total=Count("pk"), done=Count("pk", filter=~Q(vector=b""))
+    )
+    return [(r["vectorizer"], r["total"], r["done"]) for r in rows.order_by("vectorizer")]
+
+
 class Command(BaseCommand):
     help = "查看小说的处理状态：阶段、批处理任务、进度、失败和 tokens 用量 (novel status)"
 
@@ -66,6 +74,8 @@ class Command(BaseCommand):
         )
         w(f"  tokens：输入 {tasks['prompt'] or 0}，输出 {tasks['completion'] or 0}")
         w("  答案来源：" + "｜".join(f"{label} {n}" for label, n in answer_sources(novel).items()))
+        for name, total, done in passage_vectors(novel):
+            w(f"  段落向量（{name}）：{done}/{total} 个段落已向量化")
         for job in novel.batch_jobs.order_by("pk"):
             total = job.total or job.line_count
             w(

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import batches, budget, dispatch, pipeline, upload_notes
+from graph import batches, budget, dispatch, embeddings, pipeline, upload_notes
 from graph.llm.realtime import RunStopped
 from graph.llm.zhipu import ZhipuClient, ZhipuError, client_from_settings
 from graph.management.loop import Rounds
@@ -132,6 +132,12 @@ class Command(BaseCommand):
                 f"{labels[kind]}：{f['requests']} 个请求，约 {f['input_tokens']} 输入 tokens"
             )
         self.stdout.write(f"合计：{total_requests} 个请求，约 {total_tokens} 输入 tokens（未提交）")
+        if settings.EMBED_PASSAGES and settings.ZHIPUAI_API_KEY:
+            embed = embeddings.estimate(novel)
+            self.stdout.write(
+                f"段落向量化（{settings.EMBEDDING_MODEL}）：{embed['requests']} 个请求，"
+                f"约 {embed['input_tokens']} 输入 tokens，{embed['files']} 个批处理文件"
+            )
         for number, batch in enumerate(batches.plan(novel), 1):
             self.stdout.write(
                 f"批处理文件 {number}：{batch['requests']} 个请求，{batch['bytes'] / 1024 / 1024:.1f} MB，"
