@@ -111,27 +111,13 @@ def done(ids: list[int]) -> bool:
 def poll_here(ids: list[int], client, report=None, limit: float = 120) -> None:
     """Poll in this process until the novels are done (or `limit` seconds pass)."""
     from graph import dispatch
-    from graph.progress import Progress
+    from graph.progress import LineStream, Progress
 
-    progress = Progress(LineHook(report) if report else io.StringIO())
+    progress = Progress(LineStream(report) if report else io.StringIO())
     end = time.monotonic() + limit
     while not done(ids) and time.monotonic() < end:
         if not dispatch.poll(client, progress):
             time.sleep(0.05)
-
-
-class LineHook:
-    """A text stream that hands each line a Progress writes to `hook`."""
-
-    def __init__(self, hook: Callable[[str], None]):
-        self.hook = hook
-
-    def write(self, text: str) -> None:
-        for line in text.splitlines():
-            self.hook(line)
-
-    def flush(self) -> None:
-        pass
 
 
 # --- realtime ---------------------------------------------------------------------------------

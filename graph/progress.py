@@ -58,3 +58,19 @@ class Bar:
         if quarter != self._last_quarter and quarter > 0:
             self._last_quarter = quarter
             p.line(f"{self.label}: {self.done}/{self.total} ({share:.0%})")
+
+
+class LineStream:
+    """A text stream that hands each line written to it to `callback` (to collect a command's
+    progress in a list, or to react to it)."""
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def write(self, text: str) -> None:
+        for line in text.splitlines():
+            if line:
+                self.callback(line)
+
+    def flush(self) -> None:
+        pass

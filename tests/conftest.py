@@ -119,40 +119,19 @@ def poll(api):
     return run
 
 
-class Hook:
-    """A text stream that hands each line a Progress writes to `hook` (tests that react to
-    progress lines, e.g. to clear a fault once a batch is collected)."""
-
-    def __init__(self, hook):
-        self.hook = hook
-
-    def write(self, text: str) -> None:
-        for line in text.splitlines():
-            self.hook(line)
-
-    def flush(self) -> None:
-        pass
-
-
 def progress_to(hook):
-    from graph.progress import Progress
+    """A Progress whose lines go to `hook` (tests that react to progress lines, e.g. to clear a
+    fault once a batch is collected)."""
+    from graph.progress import LineStream, Progress
 
-    return Progress(Hook(hook))
+    return Progress(LineStream(hook))
 
 
 class Lines(list):
-    """A text stream that keeps what a Progress writes as a list of lines."""
-
-    def write(self, text: str) -> None:
-        self.extend(line for line in text.splitlines() if line)
-
-    def flush(self) -> None:
-        pass
+    """The lines a Progress writes, kept as a list."""
 
     def progress(self):
-        from graph.progress import Progress
-
-        return Progress(self)
+        return progress_to(self.append)
 
 
 @pytest.fixture

@@ -477,15 +477,9 @@ class ZhipuEmulator:
         return json.dumps(line, ensure_ascii=False), True
 
     def _embedding_line(self, batch_id: str, custom_id: str, body: dict) -> str:
-        texts = body.get("input") or []
-        dims = body.get("dimensions") or 2048
-        data = [
-            {"object": "embedding", "index": i, "embedding": hashed_embedding(t, dims)}
-            for i, t in enumerate(texts)
-        ]
-        tokens = sum(len(t) for t in texts)
-        usage = {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens}
-        reply = {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+        reply = embedding_reply(
+            body.get("model"), body.get("input") or [], body.get("dimensions") or 2048
+        )
         line = {
             "response": {"status_code": 200, "body": reply},
             "custom_id": custom_id,
@@ -612,13 +606,7 @@ class ZhipuEmulator:
             if not isinstance(dims, int) or not 256 <= dims <= 2048:
                 raise ApiError(400, "1214", "dimensions must be 256 to 2048")
             self.wait(faults.chat_latency)
-            data = [
-                {"object": "embedding", "index": i, "embedding": hashed_embedding(t, dims)}
-                for i, t in enumerate(texts)
-            ]
-            tokens = sum(len(t) for t in texts)
-            usage = {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens}
-            return {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+            return embedding_reply(body.get("model"), texts, dims)
         except ApiError as exc:
             status, code = exc.status, exc.code
             raise
@@ -627,6 +615,17 @@ class ZhipuEmulator:
             raise
         finally:
             self.stats.leave(status, code)
+
+
+def embedding_reply(model: str | None, texts: list[str], dimensions: int) -> dict:
+    """The body of an embeddings answer: one hashed vector per text, and usage."""
+    data = [
+        {"object": "embedding", "index": i, "embedding": hashed_embedding(t, dimensions)}
+        for i, t in enumerate(texts)
+    ]
+    tokens = sum(len(t) for t in texts)
+    usage = {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens}
+    return {"object": "list", "data": data, "model": model, "usage": usage}
 
 
 def hashed_embedding(text: str, dimensions: int) -> list[float]:

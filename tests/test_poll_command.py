@@ -133,6 +133,7 @@ def test_two_pollers_in_two_processes_collect_each_job_once(
         "BATCH_MAX_LINES": "10",
         "LLM_MAX_ATTEMPTS": "2",
         "USE_BATCH_API_FOR_GRAPH": "true",
+        "EMBED_PASSAGES": "false",  # the questions' batches (test_embedding_jobs.py: vectors)
     }
 
     def manage(*args: str) -> subprocess.CompletedProcess:
