@@ -484,3 +484,33 @@ def test_one_character_references_count_only_for_an_unshared_given_name():
     refs = _single_refs(keys)
     assert "操曰" in refs[("one", 0)]
     assert ("one", 1) not in refs and ("one", 2) not in refs  # 权: two people
+
+
+# ---------------------------------------------------------------- doubtful shapes
+
+
+def _speaker_novel(names: list[str], chapters: int = 6) -> list[tuple[int, str]]:
+    """Each name speaks, is spoken to and acts; adverb phrases (也不, 便问) stand after them."""
+    out = []
+    for ch in range(chapters):
+        paras = []
+        paras += _repeat("{n}道：“走罢。”", names, 3)
+        paras += _repeat("{n}笑道：“好。”", names, 2)
+        paras += _repeat("众人见{n}来了，{n}也不说话，便问道：“何事？”", names, 2)
+        paras += _repeat("却说{n}与老张同行。", names, 1)
+        paras += ["老张也不问，只是笑。", "他也不答，便问道：“去否？”"]
+        out.append((ch + 1, "\n".join(paras)))
+    return out
+
+
+def test_a_name_ending_in_a_verb_is_found_when_it_speaks_often():
+    found = discover_characters(_speaker_novel(["雷进", "柳应", "春喜"]))
+    names = {s for c in found for s in (c.name, *c.aliases)}
+    assert {"雷进", "柳应", "春喜"} <= names
+    assert not names & {"也不", "便问"}
+
+
+def test_a_name_starting_with_one_is_found_when_the_rest_is_bound_to_it():
+    found = discover_characters(_speaker_novel(["一枝兰", "石通"]))
+    names = {s for c in found for s in (c.name, *c.aliases)}
+    assert "一枝兰" in names and "枝兰" not in names

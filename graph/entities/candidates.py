@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick_rs
 
-from graph.names import TITLES
+from graph.names import FUNCTION_SURNAMES, TITLES, split_surname
 
 from .lexicon import (
     BAD_ANY,
@@ -28,6 +28,9 @@ from .lexicon import (
     BAD_START,
     BROAD_RIGHT_CUES,
     COMMON,
+    HARD_BAD_ANY,
+    HARD_BAD_END,
+    HARD_BAD_START,
     LEFT_CUES,
     MODIFIER_CHARS,
     PLACE_LEFT,
@@ -66,6 +69,15 @@ def plausible_shape(s: str) -> bool:
         return False
     # Reduplications (哈哈, 慢慢) and numbers are words, not names.
     return not (len(s) == 2 and s[0] == s[1])
+
+
+def possible_shape(s: str) -> bool:
+    """Could `s` be a name even though `plausible_shape` doubts it (凤喜, 范进, 一枝梅)?"""
+    if not 2 <= len(s) <= 4 or (len(s) == 2 and s[0] == s[1]):
+        return False
+    if s[0] in HARD_BAD_START or s[-1] in HARD_BAD_END:
+        return False
+    return not any(ch in HARD_BAD_ANY for ch in s)
 
 
 @dataclass
@@ -170,15 +182,67 @@ def gather_stats(
     return stats
 
 
-def candidate_pool(
-    right: Counter, left: Counter, extra: Counter, min_slots: int, max_pool: int
-) -> list[str]:
-    """Slot strings worth a full statistics pass."""
-    slots = right + left + extra
-    pool = [
-        s
-        for s, c in slots.items()
-        if c >= min_slots and plausible_shape(s) and s not in TITLES and s not in COMMON
+# Speaker slots (X道, X笑) that let a string of a doubtful shape into the pool.
+MIN_SPEAKER_SLOTS = 8
+# A doubtful character is part of the name when it is bound to the rest: the rest is seldom
+# written without it (枝梅 is nearly always 一枝梅, 凤 mostly 凤喜), unlike an adverb or a
+# verb that meets a name by chance (也 + 不, 操 + 大).
+START_BOUND = 0.7
+END_BOUND = 0.5
+
+
+def _doubtful_ok(strings: list[str], text: str) -> list[str]:
+    """The strings of a doubtful shape that may still be names: a surname + given name (范进,
+    凤喜, 狄洪道), or a doubtful first or last character bound to the rest (一枝梅)."""
+    from .dictionary import _dictionary
+
+    dictionary = _dictionary()
+    strings = [
+        s for s in strings if not (s in dictionary and not dictionary[s][0].startswith("nr"))
     ]
+    counts = _count(text, {p for s in strings for p in (s, s[1:], s[:-1])})
+    kept = []
+    for s in strings:
+        parts = split_surname(s)
+        if parts and parts[0] not in FUNCTION_SURNAMES and s[0] not in BAD_START:
+            kept.append(s)
+            continue
+        n = counts[s]
+        start_ok = s[0] not in BAD_START and s[0] not in BAD_ANY
+        end_ok = s[-1] not in BAD_END and s[-1] not in BAD_ANY
+        inner_ok = not any(ch in BAD_ANY for ch in s[1:-1])
+        start_ok = start_ok or n >= START_BOUND * counts[s[1:]]
+        end_ok = end_ok or n >= END_BOUND * counts[s[:-1]]
+        if start_ok and end_ok and inner_ok:
+            kept.append(s)
+    return kept
+
+
+def _count(text: str, strings: set[str]) -> Counter:
+    """Overlapping occurrences of each string in the text."""
+    patterns = sorted(s for s in strings if s)
+    if not patterns:
+        return Counter()
+    automaton = ahocorasick_rs.AhoCorasick(patterns)
+    found = Counter(i for i, _s, _e in automaton.find_matches_as_indexes(text, overlapping=True))
+    return Counter({patterns[i]: n for i, n in found.items()})
+
+
+def candidate_pool(
+    right: Counter, left: Counter, extra: Counter, min_slots: int, max_pool: int, text: str = ""
+) -> list[str]:
+    """Slot strings worth a full statistics pass: those of a plausible shape, and those of a
+    doubtful shape the text often uses as a speaker (凤喜道, 范进道, 一枝梅道) that pass
+    `_doubtful_ok`."""
+    slots = right + left + extra
+    usable = [s for s, c in slots.items() if c >= min_slots and s not in TITLES and s not in COMMON]
+    pool = [s for s in usable if plausible_shape(s)]
+    doubtful = [
+        s
+        for s in usable
+        if right[s] >= MIN_SPEAKER_SLOTS and not plausible_shape(s) and possible_shape(s)
+    ]
+    if text:
+        pool.extend(_doubtful_ok(doubtful, text))
     pool.sort(key=lambda s: -slots[s])
     return pool[:max_pool]

@@ -265,7 +265,7 @@ def discover_characters(
     """
     full = "\n".join(body for _, body in chapters)
     right, left, extra = collect_slot_candidates(full)
-    pool = candidate_pool(right, left, extra, min_slots=3, max_pool=8000)
+    pool = candidate_pool(right, left, extra, min_slots=3, max_pool=8000, text=full)
     stats = gather_stats(chapters, pool, right, left)
     people = {s: st for s, st in stats.items() if looks_like_person(st)}
     # Longer forms of accepted names (唐三藏, 齐天大圣) need less evidence of their own.
