@@ -107,6 +107,9 @@ class CandidateStats:
         return max(self.right.values(), default=0) / self.freq if self.freq else 1.0
 
 
+CUE_WORD_FREQ = 1000
+
+
 def collect_slot_candidates(text: str) -> tuple[Counter, Counter, Counter]:
     """Count the strings found in speaker (right) and object (left) slots, and proposals."""
     right: Counter = Counter()
@@ -125,14 +128,23 @@ def collect_slot_candidates(text: str) -> tuple[Counter, Counter, Counter]:
         extra[m.group(1) or m.group(2)] += 1
     for m in _CLAUSE_RE.finditer(text):
         extra[m.group(1)] += 1
+    # A cue that makes a common word with the character next to it (知 + 道, 对 + 面) is not a
+    # speaker or object slot: 要知道 proposes no 要知, 对面坐 no 面坐.
+    from .dictionary import two_char_words
+
+    words = two_char_words(CUE_WORD_FREQ)
     for m in _RIGHT_CUE_RE.finditer(text):
         p = m.start()
+        if text[p - 1 : p + 1] in words:
+            continue
         window = text[max(0, p - 4) : p]
         cut = _NON_CJK_RE.split(window)[-1]
         for k in range(2, len(cut) + 1):
             right[cut[-k:]] += 1
     for m in _LEFT_CUE_RE.finditer(text):
         p = m.end()
+        if text[p - 1 : p + 1] in words:
+            continue
         window = text[p : p + 4]
         cut = _NON_CJK_RE.split(window)[0]
         for k in range(2, len(cut) + 1):
@@ -189,12 +201,15 @@ MIN_SPEAKER_SLOTS = 8
 # verb that meets a name by chance (也 + 不, 操 + 大).
 START_BOUND = 0.7
 END_BOUND = 0.5
+# A surname + a one-character given name that is also a function word (韩 + 遂, 王 + 又) is a
+# name when the surname character is followed by it this often (韩遂 0.23, 王又 0.01).
+WEAK_END_BOUND = 0.1
 
 
 def _doubtful_ok(strings: list[str], text: str) -> list[str]:
     """The strings of a doubtful shape that may still be names: a surname + given name (范进,
     凤喜, 狄洪道), or a doubtful first or last character bound to the rest (一枝梅)."""
-    from .dictionary import _dictionary
+    from .dictionary import _dictionary, function_char
 
     dictionary = _dictionary()
     strings = [
@@ -204,7 +219,16 @@ def _doubtful_ok(strings: list[str], text: str) -> list[str]:
     kept = []
     for s in strings:
         parts = split_surname(s)
-        if parts and parts[0] not in FUNCTION_SURNAMES and s[0] not in BAD_START:
+        if (
+            parts
+            and parts[0] not in FUNCTION_SURNAMES
+            and s[0] not in BAD_START
+            and not (
+                len(parts[1]) == 1
+                and function_char(parts[1])
+                and counts[s] < WEAK_END_BOUND * counts[s[:-1]]
+            )
+        ):
             kept.append(s)
             continue
         n = counts[s]

@@ -105,4 +105,25 @@ def _function_words() -> frozenset[str]:
     )
 
 
-__all__ = ["_dictionary", "_function_words", "verb_phrase"]
+@functools.cache
+def two_char_words(min_freq: int = 5) -> frozenset[str]:
+    """Two-character dictionary words other than names, used at least `min_freq` times."""
+    return frozenset(
+        w
+        for w, (tag, freq) in _dictionary().items()
+        if len(w) == 2 and freq >= min_freq and not tag.startswith("nr")
+    )
+
+
+# Single-character tags of function characters (adverbs, prepositions, conjunctions, particles,
+# pronouns, locatives): 王 + 又, 魏 + 中 are a surname-like character and a word of the
+# sentence, not a surname and a given name.
+_FUNCTION_CHAR_TAGS = frozenset(["d", "p", "c", "u", "r", "y", "f", "uj", "ul"])
+
+
+def function_char(ch: str) -> bool:
+    """Is the single character a function word in jieba's dictionary?"""
+    return _tag(ch) in _FUNCTION_CHAR_TAGS
+
+
+__all__ = ["_dictionary", "_function_words", "function_char", "two_char_words", "verb_phrase"]

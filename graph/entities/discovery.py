@@ -26,7 +26,7 @@ from .candidates import (
     gather_stats,
     plausible_shape,
 )
-from .dictionary import _function_words, verb_phrase
+from .dictionary import _function_words, two_char_words, verb_phrase
 from .grouping import build_groups
 from .junk import phrase_like
 from .lexicon import BAD_START, BROAD_RIGHT_CUES, COMMON, LEFT_CUES, NAME_SUFFIXES, RIGHT_CUES
@@ -41,6 +41,11 @@ _PLACE_END = frozenset("州郡县国城山江河关府营寨")
 # that never begin a name. One at the start of a string, or in what stands before an accepted
 # name, marks a phrase rather than a name.
 _GLUE = frozenset(LEFT_CUES + RIGHT_CUES + BROAD_RIGHT_CUES + "连及并") | BAD_START
+
+
+PLURAL_AFTER = "皆俱各齐尽"
+PLURAL_SHARE = 0.12
+CROSSED_SHARE = 0.25
 
 
 @dataclass
@@ -79,6 +84,15 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
     # Common nouns come with demonstratives and possessives (那妖精, 我师父, 一个和尚).
     if st.modified / f > 0.3:
         return False
+    # Groups take "all" and "each" after them (诸将皆曰, 汝二人各, 众人齐声); one person seldom.
+    if f >= 20 and sum(st.right[ch] for ch in PLURAL_AFTER) / f >= PLURAL_SHARE:
+        return False
+    # A fragment of a longer word: its first character often makes a common word with the
+    # character before it (对 + 面坐, 衙 + 门子, 父 + 母女). A surname may (大唐 + 唐御弟).
+    words = two_char_words()
+    crossed = sum(n for ch, n in st.left.items() if ch + st.text[0] in words)
+    if crossed >= CROSSED_SHARE * f and not _surname_start(st.text):
+        return False
     # People speak, are spoken to and start sentences; things and places rarely do.
     evidence = (st.right_slots + st.left_slots + st.initial) / f
     if evidence < min_evidence:
@@ -94,6 +108,11 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
         return False
     # 小丫头, 老和尚, 众小妖: a bare title with a size/age prefix is still a title.
     return not (s[0] in "小老大众诸" and s[1:] in TITLES)
+
+
+def _surname_start(s: str) -> bool:
+    parts = split_surname(s)
+    return parts is not None and parts[0] not in FUNCTION_SURNAMES
 
 
 def _is_name_variant(s: str, people: Mapping[str, object]) -> bool:
