@@ -514,3 +514,20 @@ def test_a_name_starting_with_one_is_found_when_the_rest_is_bound_to_it():
     found = discover_characters(_speaker_novel(["一枝兰", "石通"]))
     names = {s for c in found for s in (c.name, *c.aliases)}
     assert "一枝兰" in names and "枝兰" not in names
+
+
+def test_a_nickname_written_before_a_full_name_joins_that_person():
+    from graph.entities.epithets import nickname_links
+
+    body = "\n".join(
+        [
+            "只见铁臂熊石勇大叫一声。",
+            "那铁臂熊石勇道：“来。”",
+            "常山赵云来了。",
+            "却说燕人张达也到。",
+        ]
+        * 6
+        + ["大将石勇出马。", "大将张达出马。"] * 3
+    )
+    uf = _uf(["石勇"], ["赵云"], ["张达"])
+    assert nickname_links([(1, body)], uf) == [("铁臂熊", "石勇")]

@@ -28,7 +28,7 @@ from graph.names import ADDRESS_TITLES, TITLES
 
 from .aliases import containment_links, ordered_groups
 from .bare_titles import bare_title_links, conferred_titles
-from .epithets import epithet_links
+from .epithets import epithet_links, nickname_links
 from .initials import initial_form_links, initial_forms, tail_form_links
 from .scanning import build_automaton
 from .self_naming import self_naming_links
@@ -392,5 +392,7 @@ def build_groups(
         uf.union(holder, title)  # adds the title if it is not a name yet
     for form, name in epithet_links(chapters, uf):
         uf.union(name, form)
+    for nickname, name in nickname_links(chapters, uf):
+        uf.union(name, nickname)
     groups = [g for g in ordered_groups(uf) if len(g) > 1 or g[0] not in tentative]
     return groups, usage
