@@ -43,6 +43,8 @@ _PLACE_END = frozenset("州郡县国城山江河关府营寨")
 _GLUE = frozenset(LEFT_CUES + RIGHT_CUES + BROAD_RIGHT_CUES + "连及并") | BAD_START
 
 
+MIN_SLOTS = 2
+HEAD_WORD_FREQ = 100
 PLURAL_AFTER = "皆俱各齐尽"
 PLURAL_SHARE = 0.12
 CROSSED_SHARE = 0.25
@@ -96,6 +98,20 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
     # People speak, are spoken to and start sentences; things and places rarely do.
     evidence = (st.right_slots + st.left_slots + st.initial) / f
     if evidence < min_evidence:
+        return False
+    # A clause start alone is no evidence: 操闻之 (曹操 + 闻之) opens clauses but is never
+    # in a speaker or object slot. A full name may be (林黛玉, 沙悟净 are narrated in full and
+    # speak under their short names).
+    if st.right_slots + st.left_slots < MIN_SLOTS and (f < 5 or not _surname_start(st.text)):
+        return False
+    # 伏兵 + 杀, 众将 + 军: a common word that happens to start with a surname, and a verb.
+    head = st.text[:2]
+    if (
+        len(st.text) == 3
+        and _surname_start(st.text)
+        and head not in COMPOUND_SURNAMES
+        and head in two_char_words(HEAD_WORD_FREQ)
+    ):
         return False
     s = st.text
     # ABB / AABB reduplications (战兢兢, 战战兢兢) describe, they do not name, unless A is a

@@ -46,12 +46,13 @@ BAD_END = frozenset(
 # Characters that never occur inside a name at all.
 BAD_ANY = frozenset("一的了着们么吗呢吧啊呀这那你我他她它，。、；：？！“”‘’（）《》")
 
-# The part of those lists that no name breaks: particles, pronouns and demonstratives. The rest
+# The part of those lists that no name breaks: particles, pronouns, demonstratives and (at the
+# end) collective and place nouns. The rest
 # (一 of 一枝梅, 进 of 范进, 喜 of 凤喜, 道 of 狄洪道) is only a hint: a string that breaks it
 # still becomes a candidate when the text often uses it as a speaker, and is judged by its
 # contexts like any other.
 HARD_BAD_START = frozenset("个们的了着我你他她它咱那这此其该每各某")
-HARD_BAD_END = frozenset("的了着们么吗呢吧啊呀哩你我他她")
+HARD_BAD_END = frozenset("的了着们么吗呢吧啊呀哩你我他她等处军兵营寨城府州县郡寺庙殿")
 HARD_BAD_ANY = frozenset("的了着们么吗呢吧啊呀这那你我他她它，。、；：？！“”‘’（）《》")
 
 # Speech and action verbs that follow a person: "X道", "X笑道", "X曰", "X听了", "X大喜".
