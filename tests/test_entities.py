@@ -531,3 +531,22 @@ def test_a_nickname_written_before_a_full_name_joins_that_person():
     )
     uf = _uf(["石勇"], ["赵云"], ["张达"])
     assert nickname_links([(1, body)], uf) == [("铁臂熊", "石勇")]
+
+
+def test_a_surname_and_given_name_is_not_a_short_form_of_a_longer_given_name():
+    links = containment_links({"石翼": 30, "石翼德": 60, "翼德": 80, "观音": 50, "观音菩萨": 20})
+    assert ("石翼", "石翼德") not in links
+    assert ("翼德", "石翼德") in links and ("观音", "观音菩萨") in links
+
+
+def test_a_courtesy_name_changed_later_is_linked_and_the_formal_name_is_shown():
+    text = "其人曰：“吾姓石，名勇，字长生，后改子雄，河东人也。”"
+    links = set(courtesy_links(text, {"石勇", "子雄"}))
+    assert {("石勇", "长生"), ("石勇", "子雄"), ("石勇", "石子雄")} <= links
+
+    from graph.entities.discovery import _canonical
+
+    counts = {"石勇": 9, "子雄": 400, "石子雄": 38, "石公": 300}
+    assert _canonical(list(counts), counts, {"石勇"}) == "石勇"
+    counts = {"石勇": 9, "石鸣远": 300, "鸣远": 500}
+    assert _canonical(list(counts), counts, {"石勇"}) == "石鸣远"

@@ -253,6 +253,23 @@ def _animal_surname_links(
 
 
 NAME_FORM_DOMINANCE = 3.0
+FORMAL_DOMINANCE = 5.0
+
+
+def _full_forms(
+    members: list[str], member_set: set[str], counts: dict[str, int], minor: Collection[str]
+) -> list[str]:
+    """The members that are a surname + a given or courtesy name (not + a title or kin term)."""
+    out = []
+    for m in members:
+        parts = split_surname(m)
+        if parts is None and len(m) == 3 and m[1:] in member_set:
+            parts = (m[0], m[1:])  # 猪 + 八戒: a surname the lexicon does not list
+        titled = parts is None or parts[1] in ADDRESS_TITLES or parts[1] in TITLES
+        titled = titled or parts[1] in KIN_TERMS or parts[1] in ("姐", "哥")  # 凤 + 姐
+        if not titled and counts.get(m, 0) >= 2 and m not in minor:  # 唐圣僧 beside 唐僧
+            out.append(m)
+    return out
 
 
 def _canonical(
@@ -261,19 +278,19 @@ def _canonical(
     """Pick the display name: the formal name the narrator introduced (刘备 of 字玄德), else the
     most used surname form that is not surname + title (孙悟空 over 孙行者 and 悟空, 唐僧 over
     三藏), else the most used name."""
+    member_set = set(members)
+    full_forms = _full_forms(members, member_set, counts, minor)
     stated = [m for m in members if m in formal and counts.get(m, 0) >= 2]
     if stated:
-        return max(stated, key=lambda m: counts.get(m, 0))
-    member_set = set(members)
-    full_forms = []
-    for m in members:
-        parts = split_surname(m)
-        if parts is None and len(m) == 3 and m[1:] in member_set:
-            parts = (m[0], m[1:])  # 猪 + 八戒: a surname the lexicon does not list
-        titled = parts is None or parts[1] in ADDRESS_TITLES or parts[1] in TITLES
-        titled = titled or parts[1] in KIN_TERMS or parts[1] in ("姐", "哥")  # 凤 + 姐
-        if not titled and counts.get(m, 0) >= 2 and m not in minor:  # 唐圣僧 beside 唐僧
-            full_forms.append(m)
+        # The formal name, unless another full name with its surname is the text's own choice
+        # (徐鸣皋 over 徐鹤, 罗季芳 over 罗德; 关羽 stays over 关云长, 诸葛亮 over 孔明).
+        best_stated = max(stated, key=lambda m: counts.get(m, 0))
+        family = split_surname(best_stated)
+        kin = [m for m in full_forms if family and split_surname(m)[0] == family[0]]
+        best_full = max(kin, key=lambda m: counts.get(m, 0), default=best_stated)
+        if counts.get(best_full, 0) >= FORMAL_DOMINANCE * counts.get(best_stated, 0):
+            return best_full
+        return best_stated
     pool = full_forms or members
     best = max(pool, key=lambda m: (counts.get(m, 0), len(m)))
     # A surname + one-character title the text uses as the name itself (唐僧, 沙僧 beside the
