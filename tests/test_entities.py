@@ -550,3 +550,25 @@ def test_a_courtesy_name_changed_later_is_linked_and_the_formal_name_is_shown():
     assert _canonical(list(counts), counts, {"石勇"}) == "石勇"
     counts = {"石勇": 9, "石鸣远": 300, "鸣远": 500}
     assert _canonical(list(counts), counts, {"石勇"}) == "石鸣远"
+
+
+def test_miss_and_xiaojie_forms_go_to_the_one_person_with_that_surname():
+    from graph.entities.grouping import address_links, measure_usage
+
+    chapters = _novel(
+        [["柳如眉笑道：好。", "如眉去了。", "众人道：柳小姐来了，密斯柳也来了。"] * 5]
+    )
+    names = ["柳如眉", "如眉", "柳小姐", "密斯柳"]
+    usage = measure_usage(chapters, names)
+    links = address_links(_uf(["柳如眉", "如眉"], ["柳小姐"], ["密斯柳"]), usage)
+    assert sorted(links) == [("密斯柳", "柳如眉"), ("柳小姐", "柳如眉")]
+
+
+def test_a_title_used_far_more_than_its_only_candidate_is_someone_else():
+    from graph.entities.grouping import address_links, measure_usage
+
+    chapters = _novel(
+        [["钱将军大怒。", "钱将军道：斩。", "钱将军笑了。"] * 5 + ["钱福道：是。"] * 3]
+    )
+    usage = measure_usage(chapters, ["钱福", "钱将军"])
+    assert address_links(_uf(["钱福"], ["钱将军"]), usage) == []

@@ -191,6 +191,9 @@ def _address_targets(name: str) -> list[tuple[str, str]]:
     out = []
     if len(name) == 2 and name[0] == "老":
         out.append(("surname", name[1]))  # 老孙, 老猪: self-reference by surname
+    for prefix in PREFIX_TITLES:  # 密斯何: Miss + surname
+        if name.startswith(prefix) and len(name) == len(prefix) + 1:
+            out.append(("surname", name[-1]))
     for k in (1, 2):
         head, rest = name[:k], name[k:]
         if rest in ADDRESS_TITLES:
@@ -198,6 +201,11 @@ def _address_targets(name: str) -> list[tuple[str, str]]:
         if k == 1 and rest in GIVEN_TITLES and head not in ORDINALS:  # 四丫头 is a rank
             out.append(("given", head))
     return out
+
+
+FORM_OVERUSE = 2.0
+# Titles written before a surname in modern prose (密斯何 "Miss He", 密司脱王 "Mr Wang").
+PREFIX_TITLES = ("密斯脱", "密司脱", "密斯", "密司")
 
 
 def address_links(uf: UnionFind, usage: Usage, skip: Collection[str] = ()) -> list[tuple[str, str]]:
@@ -235,6 +243,10 @@ def address_links(uf: UnionFind, usage: Usage, skip: Collection[str] = ()) -> li
                 continue
             best = max(kept, key=lambda o: mentions[o])
             rest = sum(mentions[o] for o in kept if o != best)
+            # A form used far more than the one person it could mean names someone the list
+            # lacks (刘将军 289 times beside the servant 刘福, 53).
+            if mentions[own] > FORM_OVERUSE * mentions[best]:
+                continue
             if mentions[best] >= DOMINANCE * rest:
                 links.append((name, groups[best][0]))
                 break
