@@ -572,3 +572,11 @@ def test_a_title_used_far_more_than_its_only_candidate_is_someone_else():
     )
     usage = measure_usage(chapters, ["钱福", "钱将军"])
     assert address_links(_uf(["钱福"], ["钱将军"]), usage) == []
+
+
+def test_a_title_conferred_on_a_one_character_given_name_goes_to_its_bearer():
+    from graph.entities.bare_titles import conferred_titles
+
+    text = "群臣上表，请尊勇为吴公，加九锡。"
+    assert conferred_titles(text, {"石勇", "吴达"}) == [("吴公", "石勇")]
+    assert conferred_titles(text, {"石勇", "陈勇"}) == []

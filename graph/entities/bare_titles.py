@@ -57,10 +57,17 @@ def conferred_titles(text: str, names: Collection[str]) -> list[tuple[str, str]]
     """(title, name) for each title the text confers on a known name (the longest name that
     ends the words before the verb)."""
     out = []
+    by_given: dict[str, set[str]] = {}
+    for n in names:
+        parts = split_surname(n)
+        if parts and len(parts[1]) == 1:
+            by_given.setdefault(parts[1], set()).add(n)
     for pattern in _CONFERRED:
         for m in pattern.finditer(text):
             head, title = m.groups()
             name = next((head[-k:] for k in (4, 3, 2) if head[-k:] in names), None)
+            if name is None and len(by_given.get(head, ())) == 1:  # 尊操为魏公: 操 is 曹操
+                name = next(iter(by_given[head]))
             if name is not None and title != name and len(title) >= 2:
                 out.append((title, name))
     return out

@@ -392,15 +392,19 @@ def build_groups(
     _add_given_names(chapters, names, extra_ok)
     forms, tentative = _add_address_forms(chapters, names, freq, links)
     usage = measure_usage(chapters, names)
+    # A title conferred on someone (尊操为魏公) is left to the bare-title rule, which weighs the
+    # conferral, rather than given to whoever else bears that surname (魏延).
+    conferred = conferred_titles(full, names)
+    titles = {t for t, _ in conferred}
     uf = UnionFind(names)
     for a, b in links:
         uf.union(a, b)
     _join_contained(chapters, uf, names, freq, usage)
     for a, b in agreeing_in_gender(
-        uf, _usage_links(chapters, uf, usage, forms, tentative), usage.counts
+        uf, _usage_links(chapters, uf, usage, forms, tentative | titles), usage.counts
     ):
         uf.union(a, b)
-    for title, holder in bare_title_links(chapters, uf, conferred=conferred_titles(full, names)):
+    for title, holder in bare_title_links(chapters, uf, conferred=conferred):
         uf.union(holder, title)  # adds the title if it is not a name yet
     for form, name in epithet_links(chapters, uf):
         uf.union(name, form)
