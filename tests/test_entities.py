@@ -580,3 +580,13 @@ def test_a_title_conferred_on_a_one_character_given_name_goes_to_its_bearer():
     text = "群臣上表，请尊勇为吴公，加九锡。"
     assert conferred_titles(text, {"石勇", "吴达"}) == [("吴公", "石勇")]
     assert conferred_titles(text, {"石勇", "陈勇"}) == []
+
+
+def test_one_character_references_raise_the_rank_of_their_only_bearer_in_the_chapter():
+    chapter_one = ["司徒石允设宴。", "石允道：“诸公饮酒。”"] * 2 + ["允大怒。", "允曰：“斩。”"] * 6
+    chapter_two = ["却说陈达道：“好。”", "陈达笑道：“来。”"] * 4
+    found = discover_characters(_novel([chapter_one + chapter_two] * 3))
+    names = [c.name for c in found]
+    assert names.index("石允") < names.index("陈达")
+    shi = _by_name(found)["石允"]
+    assert shi.references > 0 and shi.mention_count < _by_name(found)["陈达"].mention_count
