@@ -590,3 +590,37 @@ def test_one_character_references_raise_the_rank_of_their_only_bearer_in_the_cha
     assert names.index("石允") < names.index("陈达")
     shi = _by_name(found)["石允"]
     assert shi.references > 0 and shi.mention_count < _by_name(found)["陈达"].mention_count
+
+
+def test_a_two_character_name_of_the_ends_of_one_longer_name_is_its_abbreviation():
+    from graph.entities.variants import abbreviation_links
+
+    names = {"玄帝", "玄穹大帝", "玉儿", "玉钏儿", "二子", "二童子", "石勇", "石头勇"}
+    assert abbreviation_links(names) == [("玄帝", "玄穹大帝")]
+
+
+def test_a_nickname_held_as_a_person_of_its_own_joins_the_full_name_it_stands_before():
+    from graph.entities.epithets import nickname_links
+
+    body = "\n".join(["只见镇岳石天王大喝一声。", "那镇岳石天王道：“来。”", "镇岳道：“走。”"] * 6)
+    uf = _uf(["石天王"], ["镇岳"])
+    assert nickname_links([(1, body)], uf) == [("镇岳", "石天王")]
+
+
+def test_surname_forms_are_generated_for_a_given_name_starting_with_a_numeral():
+    from graph.entities.titles import generated_forms
+
+    forms = generated_forms(["唐三藏", "鲍二"], {"唐三藏": 50, "鲍二": 50})
+    assert forms["唐长老"] == ("surname", "唐")
+    assert not any(f.startswith("鲍") for f in forms)
+
+
+def test_a_single_clause_together_is_no_veto():
+    from graph.entities.grouping import measure_usage
+
+    chapters = _novel([["唐长老与三藏同行。"] + ["三藏道：好。"] * 20 + ["唐长老来了。"] * 10])
+    usage = measure_usage(chapters, ["唐长老", "三藏"])
+    assert usage.together_rate(["唐长老"], ["三藏"]) == 0.0
+    chapters = _novel([["唐长老与三藏同行。"] * 2 + ["三藏道：好。"] * 20])
+    usage = measure_usage(chapters, ["唐长老", "三藏"])
+    assert usage.together_rate(["唐长老"], ["三藏"]) == 1.0

@@ -194,7 +194,7 @@ def gather_stats(
     return stats
 
 
-# Speaker slots (X道, X笑) that let a string of a doubtful shape into the pool.
+# Speaker and object slots (X道, 对X) that let a string of a doubtful shape into the pool.
 MIN_SPEAKER_SLOTS = 8
 # A doubtful character is part of the name when it is bound to the rest: the rest is seldom
 # written without it (枝梅 is nearly always 一枝梅, 凤 mostly 凤喜), unlike an adverb or a
@@ -264,7 +264,7 @@ def candidate_pool(
     doubtful = [
         s
         for s in usable
-        if right[s] >= MIN_SPEAKER_SLOTS and not plausible_shape(s) and possible_shape(s)
+        if right[s] + left[s] >= MIN_SPEAKER_SLOTS and not plausible_shape(s) and possible_shape(s)
     ]
     if text:
         pool.extend(_doubtful_ok(doubtful, text))

@@ -136,7 +136,13 @@ def nickname_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[t
         g, n = counter.most_common(1)[0]
         if n < MIN_NICKNAME_USES or n < NICKNAME_SHARE * sum(counter.values()):
             continue
-        if max_edge[s] > NICKNAME_BOUNDARY * edge_total[s] or s in group_of:
+        if max_edge[s] > NICKNAME_BOUNDARY * edge_total[s]:
+            continue
+        # A nickname the list already holds as a person of its own (托塔 of 托塔天王) joins
+        # too, unless that person has a full name of his own.
+        if s in group_of and (
+            group_of[s] == g or any(full_name_parts(m) for m in groups[group_of[s]])
+        ):
             continue
         if s[-1] in _NOT_NICKNAME_END or s in TITLES or s[1:] in TITLES:
             continue

@@ -44,6 +44,7 @@ from .titles import (
     generated_forms,
     titled_forms,
 )
+from .variants import abbreviation_links
 
 # Clause boundaries for the "together" count. Quotation marks and colons split a speaker from
 # what they say, so "行者道：“老孙去也”" does not count 行者 and 老孙 as two actors.
@@ -65,6 +66,7 @@ _APPOSITION = re.compile(
 )
 
 TOGETHER_VETO = 0.05  # clause co-occurrence rate above which two names are two people
+MIN_TOGETHER = 2  # clause co-occurrences below which the rate is taken as 0
 DOMINANCE = 3.0  # the chosen person must have this many times the mentions of the others
 # A bare given name shared by several full names (宝玉: 贾宝玉, 甄宝玉) goes to the one it is not
 # named beside: a clause co-occurrence rate of SEPARATE_ACTORS marks two clearly different
@@ -90,6 +92,8 @@ class Usage:
     def together_rate(self, xs: Collection[str], ys: Collection[str]) -> float:
         """Clause co-occurrences of two name sets over the rarer set's mentions."""
         hits = sum(self.pair(x, y) for x in xs for y in ys if x != y)
+        if hits < MIN_TOGETHER:  # one slip of the narration (唐长老 beside 三藏 once) is no veto
+            return 0.0
         base = min(sum(self.counts[x] for x in xs), sum(self.counts[y] for y in ys))
         return hits / base if base else 0.0
 
@@ -391,6 +395,7 @@ def build_groups(
     _add_named_aliases(full, names, links, extra_ok)
     _add_given_names(chapters, names, extra_ok)
     forms, tentative = _add_address_forms(chapters, names, freq, links)
+    links.extend(abbreviation_links(names))
     usage = measure_usage(chapters, names)
     # A title conferred on someone (尊操为魏公) is left to the bare-title rule, which weighs the
     # conferral, rather than given to whoever else bears that surname (魏延).

@@ -105,10 +105,10 @@ def generated_forms(names: Collection[str], freq: Mapping[str, int]) -> dict[str
         if not parts or freq.get(name, 0) < MIN_BASE_FREQ or _common_word(name):
             continue
         surname, given = parts
-        if surname in FUNCTION_SURNAMES or given[0] in ORDINALS:
+        if surname in FUNCTION_SURNAMES or (given[0] in ORDINALS and len(given) == 1):
             continue  # 向 + 东 (a direction), 鲍 + 二 (a rank, so 二姐儿 is not his)
         for t in SURNAME_TITLES:
-            forms.setdefault(surname + t, ("surname", surname))
+            forms.setdefault(surname + t, ("surname", surname))  # 唐三藏 -> 唐长老
         if len(given) == 1:
             for t in GIVEN_TITLES:
                 forms.setdefault(given + t, ("given", given))
