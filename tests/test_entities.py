@@ -624,3 +624,14 @@ def test_a_single_clause_together_is_no_veto():
     chapters = _novel([["唐长老与三藏同行。"] * 2 + ["三藏道：好。"] * 20])
     usage = measure_usage(chapters, ["唐长老", "三藏"])
     assert usage.together_rate(["唐长老"], ["三藏"]) == 1.0
+
+
+def test_a_rank_title_standing_as_a_name_joins_the_one_person_it_is_written_beside():
+    from graph.entities.bare_titles import bare_title_links
+
+    tied = ["镇王石虎起兵。"] * 6 + ["镇王大怒，拍案而起，众人皆惊。" + "闲话。" * 120] * 10
+    uf = _uf(["石虎"], ["镇王"], ["陈达"])
+    assert bare_title_links(_novel([tied]), uf, titles=()) == [("镇王", "石虎")]
+    shared = ["燕主石虎即位。", "燕主陈达即位。"] * 4 + ["燕主大怒。" + "闲话。" * 120] * 10
+    uf = _uf(["石虎"], ["燕主"], ["陈达"])
+    assert bare_title_links(_novel([shared]), uf, titles=()) == []

@@ -294,7 +294,7 @@ def _canonical(
         if counts.get(best_full, 0) >= FORMAL_DOMINANCE * counts.get(best_stated, 0):
             return best_full
         return best_stated
-    pool = full_forms or members
+    pool = full_forms or [m for m in members if m not in minor] or members
     best = max(pool, key=lambda m: (counts.get(m, 0), len(m)))
     # A surname + one-character title the text uses as the name itself (唐僧, 沙僧 beside the
     # rarer 唐三藏, 沙悟净) is shown when it clearly dominates.
@@ -351,7 +351,7 @@ def discover_characters(
     names.update(s for link in variants for s in link)
     freq = {s: st.freq for s, st in people.items()}
     stated = courtesy + variants
-    groups, _usage = build_groups(chapters, full, names, freq, stated, _plain_word_ok)
+    groups, _usage, titles = build_groups(chapters, full, names, freq, stated, _plain_word_ok)
     names = {m for g in groups for m in g}
 
     # One scan with every name as its own key gives per-name counts under longest match.
@@ -361,7 +361,9 @@ def discover_characters(
         members = [m for m in members if index.counts.get(m, 0) > 0]
         if not members:
             continue
-        name = _canonical(members, index.counts, {a for a, _ in courtesy}, {b for _, b in variants})
+        name = _canonical(
+            members, index.counts, {a for a, _ in courtesy}, {b for _, b in variants} | titles
+        )
         aliases = sorted((m for m in members if m != name), key=lambda m: -index.counts[m])
         characters.append(
             FoundCharacter(

@@ -383,8 +383,9 @@ def build_groups(
     freq: Mapping[str, int],
     stated: Sequence[tuple[str, str]],
     extra_ok: Callable[[str], bool],
-) -> tuple[list[list[str]], Usage]:
-    """Group accepted names into people.
+) -> tuple[list[list[str]], Usage, set[str]]:
+    """Group accepted names into people; also return the bare titles given to a holder (宁王),
+    which are never shown as the name.
 
     `stated` are links the narrator spelled out (courtesy names); `freq` the overlapping
     frequency of each name; `extra_ok` vets strings that are not candidates yet (a given name
@@ -409,11 +410,13 @@ def build_groups(
         uf, _usage_links(chapters, uf, usage, forms, tentative | titles), usage.counts
     ):
         uf.union(a, b)
+    titles_held = set()
     for title, holder in bare_title_links(chapters, uf, conferred=conferred):
         uf.union(holder, title)  # adds the title if it is not a name yet
+        titles_held.add(title)
     for form, name in epithet_links(chapters, uf):
         uf.union(name, form)
     for nickname, name in nickname_links(chapters, uf):
         uf.union(name, nickname)
     groups = [g for g in ordered_groups(uf) if len(g) > 1 or g[0] not in tentative]
-    return groups, usage
+    return groups, usage, titles_held
