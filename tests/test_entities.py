@@ -635,3 +635,10 @@ def test_a_rank_title_standing_as_a_name_joins_the_one_person_it_is_written_besi
     shared = ["燕主石虎即位。", "燕主陈达即位。"] * 4 + ["燕主大怒。" + "闲话。" * 120] * 10
     uf = _uf(["石虎"], ["燕主"], ["陈达"])
     assert bare_title_links(_novel([shared]), uf, titles=()) == []
+
+
+def test_the_shown_name_copes_with_a_full_name_of_an_unlisted_surname():
+    from graph.entities.discovery import _canonical
+
+    counts = {"猪八戒": 300, "八戒": 900, "石勇": 40}
+    assert _canonical(list(counts), counts, {"石勇"}) == "石勇"

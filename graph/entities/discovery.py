@@ -289,7 +289,7 @@ def _canonical(
         # (徐鸣皋 over 徐鹤, 罗季芳 over 罗德; 关羽 stays over 关云长, 诸葛亮 over 孔明).
         best_stated = max(stated, key=lambda m: counts.get(m, 0))
         family = split_surname(best_stated)
-        kin = [m for m in full_forms if family and split_surname(m)[0] == family[0]]
+        kin = [m for m in full_forms if family and m.startswith(family[0])]
         best_full = max(kin, key=lambda m: counts.get(m, 0), default=best_stated)
         if counts.get(best_full, 0) >= FORMAL_DOMINANCE * counts.get(best_stated, 0):
             return best_full
