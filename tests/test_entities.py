@@ -642,3 +642,12 @@ def test_the_shown_name_copes_with_a_full_name_of_an_unlisted_surname():
 
     counts = {"猪八戒": 300, "八戒": 900, "石勇": 40}
     assert _canonical(list(counts), counts, {"石勇"}) == "石勇"
+
+
+def test_a_surname_and_a_modern_title_is_a_name_even_after_an_adverb_like_surname():
+    from graph.entities.discovery import verb_phrase
+
+    assert not verb_phrase("尚师长")
+    assert verb_phrase("忽抬头")
+    found = discover_characters(_speaker_novel(["尚师长", "石通"]))
+    assert "尚师长" in {c.name for c in found}

@@ -243,13 +243,26 @@ def _doubtful_ok(strings: list[str], text: str) -> list[str]:
 
 
 def _count(text: str, strings: set[str]) -> Counter:
-    """Overlapping occurrences of each string in the text."""
-    patterns = sorted(s for s in strings if s)
+    """Overlapping occurrences of each string in the text. Single characters are counted with
+    str.count and the rest a chunk at a time, so no list of millions of matches is built."""
+    out = Counter({s: text.count(s) for s in strings if len(s) == 1})
+    patterns = sorted(s for s in strings if len(s) > 1)
     if not patterns:
-        return Counter()
+        return out
     automaton = ahocorasick_rs.AhoCorasick(patterns)
-    found = Counter(i for i, _s, _e in automaton.find_matches_as_indexes(text, overlapping=True))
-    return Counter({patterns[i]: n for i, n in found.items()})
+    found: Counter = Counter()
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + _CHUNK)
+        end = len(text) if end < 0 else end + 1
+        matches = automaton.find_matches_as_indexes(text[start:end], overlapping=True)
+        found.update(i for i, _s, _e in matches)
+        start = end
+    out.update({patterns[i]: n for i, n in found.items()})
+    return out
+
+
+_CHUNK = 200_000
 
 
 def candidate_pool(

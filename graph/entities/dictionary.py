@@ -6,7 +6,7 @@ import functools
 
 import jieba
 
-from graph.names import COMPOUND_SURNAMES
+from graph.names import COMPOUND_SURNAMES, SURNAMES, TITLES
 
 # jieba part-of-speech tags of words that are never names: conjunctions, adverbs, numerals,
 # pronouns, prepositions, particles, locatives, verbs, adjectives, idioms... Nouns, time words
@@ -82,7 +82,8 @@ def verb_phrase(s: str) -> bool:
     """
     if len(s) == 3 and s[:2] not in COMPOUND_SURNAMES:
         rest = _tag(s[1:])
-        if _tag(s[0]) in _PHRASE_HEAD_TAGS and rest and not rest.startswith("nr"):
+        titled = s[0] in SURNAMES and s[1:] in TITLES  # 尚 + 师长 is a surname and a title
+        if _tag(s[0]) in _PHRASE_HEAD_TAGS and rest and not rest.startswith("nr") and not titled:
             return True
         if s[1] in "得了着过":  # 闻得人: a verb and its complement
             return True

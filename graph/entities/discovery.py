@@ -80,8 +80,9 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
     # Places keep the company of 往/到 and 去/里 (往西天去, 灵山脚下).
     if st.place / f > 0.15:
         return False
-    # Sentence connectives (所以, 后来, 毕竟不知) almost only ever start a clause.
-    if f >= 10 and st.initial / f > 0.9:
+    # Sentence connectives (所以, 后来, 毕竟不知) almost only ever start a clause; a surname +
+    # title (樊太太道) may, when it is a minor speaker.
+    if f >= 10 and st.initial / f > 0.9 and not _surname_title(st.text):
         return False
     # A name starts clauses now and then; 去报, 人送 (命人送…), 沙门 never do.
     if f >= 15 and st.initial / f < 0.04:
@@ -127,6 +128,11 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
         return False
     # 小丫头, 老和尚, 众小妖: a bare title with a size/age prefix is still a title.
     return not (s[0] in "小老大众诸" and s[1:] in TITLES)
+
+
+def _surname_title(s: str) -> bool:
+    parts = split_surname(s)
+    return parts is not None and (parts[1] in TITLES or parts[1] in ADDRESS_TITLES)
 
 
 def _surname_start(s: str) -> bool:
