@@ -651,3 +651,10 @@ def test_a_surname_and_a_modern_title_is_a_name_even_after_an_adverb_like_surnam
     assert verb_phrase("忽抬头")
     found = discover_characters(_speaker_novel(["尚师长", "石通"]))
     assert "尚师长" in {c.name for c in found}
+
+
+def test_a_surname_with_a_rank_and_a_title_is_a_four_character_name():
+    from graph.entities.discovery import _ranked_title_name
+
+    assert _ranked_title_name("马二先生") and _ranked_title_name("凤四老爹")
+    assert not _ranked_title_name("王二夫人") and not _ranked_title_name("满心欢喜")

@@ -130,6 +130,19 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
     return not (s[0] in "小老大众诸" and s[1:] in TITLES)
 
 
+def _ranked_title_name(s: str) -> bool:
+    """Surname + a rank among brothers + a title (马二先生, 娄四公子, 凤四老爹); not 夫人, which
+    after two surnames counts them (邢、王二夫人, 甘、糜二夫人)."""
+    return (
+        len(s) == 4
+        and s[2:] != "夫人"
+        and s[0] in SURNAMES
+        and s[0] not in FUNCTION_SURNAMES
+        and s[1] in "大二三四五六七八九十"
+        and (s[2:] in TITLES or s[2:] in ADDRESS_TITLES or s[2:] in KIN_TERMS or s[2:] == "老爹")
+    )
+
+
 def _surname_title(s: str) -> bool:
     parts = split_surname(s)
     return parts is not None and (parts[1] in TITLES or parts[1] in ADDRESS_TITLES)
@@ -188,10 +201,12 @@ def _drop_phrases(people: dict[str, CandidateStats]) -> dict[str, CandidateStats
             if len(s) == 4 and s[:2] in people and s[2:] in people:
                 continue
             # Four-character strings are mostly idioms (满心欢喜, 按落云头); keep only those
-            # built on a name (观音菩萨) or starting with a compound surname (司马仲达).
+            # built on a name (观音菩萨), starting with a compound surname (司马仲达) or made of a
+            # surname, a rank among brothers and a title (马二先生, 娄三公子).
             if (
                 len(s) == 4
                 and s[:2] not in COMPOUND_SURNAMES
+                and not _ranked_title_name(s)
                 and not any(
                     s[i:j] in people
                     for i in range(3)
