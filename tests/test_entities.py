@@ -281,7 +281,7 @@ def test_the_sample_web_novel_has_its_people_and_aliases_and_no_kin_terms():
 def test_verb_phrases_and_time_words_are_not_names():
     from graph.entities.discovery import verb_phrase
 
-    for phrase in ["查耳朵", "使铁棒", "拿出来", "忽抬头", "莫怕", "未可", "今番", "向西"]:
+    for phrase in ["查耳朵", "使铁棒", "拿出来", "忽抬头", "莫怕", "未可", "今番", "向西", "上写"]:
         assert verb_phrase(phrase), phrase
     for name in ["孙悟空", "唐三藏", "太史慈", "诸葛瑾", "王夫人", "如来", "悟能", "袭人", "关兴"]:
         assert not verb_phrase(name), name

@@ -91,6 +91,9 @@ def verb_phrase(s: str) -> bool:
         head, tail = _tag(s[0]), _tag(s[1])
         if head in ("d", "p", "r") and tail.startswith("v") or head == "p" and tail == "f":
             return True
+        # 上写 (上面写着), 里嚷: a locative and a verb, unless the pair is a known name (西施)
+        if head == "f" and tail.startswith("v") and not _tag(s).startswith("nr"):
+            return True
         if s[0] in _TIME_HEAD and (s[1] in _TIME_TAIL or _tag(s) == "t"):
             return True
     return False
