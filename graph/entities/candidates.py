@@ -245,7 +245,9 @@ def _doubtful_ok(strings: list[str], text: str) -> list[str]:
 def _count(text: str, strings: set[str]) -> Counter:
     """Overlapping occurrences of each string in the text. Single characters are counted with
     str.count and the rest a chunk at a time, so no list of millions of matches is built."""
-    out = Counter({s: text.count(s) for s in strings if len(s) == 1})
+    singles = {s for s in strings if len(s) == 1}
+    chars = Counter(text) if len(singles) > 20 else {c: text.count(c) for c in singles}
+    out = Counter({c: chars[c] for c in singles})
     patterns = sorted(s for s in strings if len(s) > 1)
     if not patterns:
         return out

@@ -110,13 +110,18 @@ def _function_words() -> frozenset[str]:
 
 
 @functools.cache
+def _two_char_freq() -> tuple[tuple[str, int], ...]:
+    return tuple(
+        (w, freq)
+        for w, (tag, freq) in _dictionary().items()
+        if len(w) == 2 and not tag.startswith("nr")
+    )
+
+
+@functools.cache
 def two_char_words(min_freq: int = 5) -> frozenset[str]:
     """Two-character dictionary words other than names, used at least `min_freq` times."""
-    return frozenset(
-        w
-        for w, (tag, freq) in _dictionary().items()
-        if len(w) == 2 and freq >= min_freq and not tag.startswith("nr")
-    )
+    return frozenset(w for w, freq in _two_char_freq() if freq >= min_freq)
 
 
 # Single-character tags of function characters (adverbs, prepositions, conjunctions, particles,

@@ -86,24 +86,27 @@ def _before_full_names(
 
     words = two_char_words()
     automaton, keys = build_automaton({m: [m] for m in fulls})
+    # The five characters before each use, per person: one counter update per use, split into
+    # candidate strings afterwards.
+    windows: Counter = Counter()
+    for _number, body in chapters:
+        for idx, start, _end in automaton.find_matches_as_indexes(body):
+            if start < 2 or body[start - 1 : start + 1] in words:  # 东土大 + 唐三藏: 大唐
+                continue
+            windows[(body[max(0, start - 5) : start], group_of[keys[idx]])] += 1
     before: Counter = Counter()
     edge: Counter = Counter()
     edge_total: Counter = Counter()
-    for _number, body in chapters:
-        for idx, start, _end in automaton.find_matches_as_indexes(body):
-            g = group_of[keys[idx]]
-            if body[start - 1 : start + 1] in words:  # 东土大 + 唐三藏: 大唐 is a word
-                continue
-            for k in (2, 3, 4):
-                if start < k:
-                    break
-                s = body[start - k : start]
-                if not all("\u4e00" <= ch <= "\u9fff" for ch in s):
-                    break
-                before[(s, g)] += 1
-                prev = body[start - k - 1] if start > k else "\n"
-                edge[(s, prev)] += 1
-                edge_total[s] += 1
+    for (window, g), n in windows.items():
+        if not "\u4e00" <= window[-1] <= "\u9fff":
+            continue
+        for k in (2, 3, 4):
+            if len(window) < k or not "\u4e00" <= window[-k] <= "\u9fff":
+                break
+            s = window[-k:]
+            before[(s, g)] += n
+            edge[(s, window[-k - 1] if len(window) > k else "\n")] += n
+            edge_total[s] += n
     return before, edge, edge_total
 
 
