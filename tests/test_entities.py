@@ -528,6 +528,7 @@ def test_a_nickname_written_before_a_full_name_joins_that_person():
         ]
         * 6
         + ["大将石勇出马。", "大将张达出马。"] * 3
+        + ["王成、赵云同行。", "陈平、赵云同行。", "刘海、赵云同行。"] * 6
     )
     uf = _uf(["石勇"], ["赵云"], ["张达"])
     assert nickname_links([(1, body)], uf) == [("铁臂熊", "石勇")]
