@@ -281,7 +281,7 @@ def test_the_sample_web_novel_has_its_people_and_aliases_and_no_kin_terms():
 def test_verb_phrases_and_time_words_are_not_names():
     from graph.entities.discovery import verb_phrase
 
-    for phrase in ["查耳朵", "使铁棒", "拿出来", "忽抬头", "莫怕", "未可", "今番", "向西"]:
+    for phrase in ["查耳朵", "使铁棒", "拿出来", "忽抬头", "莫怕", "未可", "今番", "向西", "上写"]:
         assert verb_phrase(phrase), phrase
     for name in ["孙悟空", "唐三藏", "太史慈", "诸葛瑾", "王夫人", "如来", "悟能", "袭人", "关兴"]:
         assert not verb_phrase(name), name
@@ -484,3 +484,178 @@ def test_one_character_references_count_only_for_an_unshared_given_name():
     refs = _single_refs(keys)
     assert "操曰" in refs[("one", 0)]
     assert ("one", 1) not in refs and ("one", 2) not in refs  # 权: two people
+
+
+# ---------------------------------------------------------------- doubtful shapes
+
+
+def _speaker_novel(names: list[str], chapters: int = 6) -> list[tuple[int, str]]:
+    """Each name speaks, is spoken to and acts; adverb phrases (也不, 便问) stand after them."""
+    out = []
+    for ch in range(chapters):
+        paras = []
+        paras += _repeat("{n}道：“走罢。”", names, 3)
+        paras += _repeat("{n}笑道：“好。”", names, 2)
+        paras += _repeat("众人见{n}来了，{n}也不说话，便问道：“何事？”", names, 2)
+        paras += _repeat("却说{n}与老张同行。", names, 1)
+        paras += ["老张也不问，只是笑。", "他也不答，便问道：“去否？”"]
+        out.append((ch + 1, "\n".join(paras)))
+    return out
+
+
+def test_a_name_ending_in_a_verb_is_found_when_it_speaks_often():
+    found = discover_characters(_speaker_novel(["雷进", "柳应", "春喜"]))
+    names = {s for c in found for s in (c.name, *c.aliases)}
+    assert {"雷进", "柳应", "春喜"} <= names
+    assert not names & {"也不", "便问"}
+
+
+def test_a_name_starting_with_one_is_found_when_the_rest_is_bound_to_it():
+    found = discover_characters(_speaker_novel(["一枝兰", "石通"]))
+    names = {s for c in found for s in (c.name, *c.aliases)}
+    assert "一枝兰" in names and "枝兰" not in names
+
+
+def test_a_nickname_written_before_a_full_name_joins_that_person():
+    from graph.entities.epithets import nickname_links
+
+    body = "\n".join(
+        [
+            "只见铁臂熊石勇大叫一声。",
+            "那铁臂熊石勇道：“来。”",
+            "常山赵云来了。",
+            "却说燕人张达也到。",
+        ]
+        * 6
+        + ["大将石勇出马。", "大将张达出马。"] * 3
+        + ["王成、赵云同行。", "陈平、赵云同行。", "刘海、赵云同行。"] * 6
+    )
+    uf = _uf(["石勇"], ["赵云"], ["张达"])
+    assert nickname_links([(1, body)], uf) == [("铁臂熊", "石勇")]
+
+
+def test_a_surname_and_given_name_is_not_a_short_form_of_a_longer_given_name():
+    links = containment_links({"石翼": 30, "石翼德": 60, "翼德": 80, "观音": 50, "观音菩萨": 20})
+    assert ("石翼", "石翼德") not in links
+    assert ("翼德", "石翼德") in links and ("观音", "观音菩萨") in links
+
+
+def test_a_courtesy_name_changed_later_is_linked_and_the_formal_name_is_shown():
+    text = "其人曰：“吾姓石，名勇，字长生，后改子雄，河东人也。”"
+    links = set(courtesy_links(text, {"石勇", "子雄"}))
+    assert {("石勇", "长生"), ("石勇", "子雄"), ("石勇", "石子雄")} <= links
+
+    from graph.entities.discovery import _canonical
+
+    counts = {"石勇": 9, "子雄": 400, "石子雄": 38, "石公": 300}
+    assert _canonical(list(counts), counts, {"石勇"}) == "石勇"
+    counts = {"石勇": 9, "石鸣远": 300, "鸣远": 500}
+    assert _canonical(list(counts), counts, {"石勇"}) == "石鸣远"
+
+
+def test_miss_and_xiaojie_forms_go_to_the_one_person_with_that_surname():
+    from graph.entities.grouping import address_links, measure_usage
+
+    chapters = _novel(
+        [["柳如眉笑道：好。", "如眉去了。", "众人道：柳小姐来了，密斯柳也来了。"] * 5]
+    )
+    names = ["柳如眉", "如眉", "柳小姐", "密斯柳"]
+    usage = measure_usage(chapters, names)
+    links = address_links(_uf(["柳如眉", "如眉"], ["柳小姐"], ["密斯柳"]), usage)
+    assert sorted(links) == [("密斯柳", "柳如眉"), ("柳小姐", "柳如眉")]
+
+
+def test_a_title_used_far_more_than_its_only_candidate_is_someone_else():
+    from graph.entities.grouping import address_links, measure_usage
+
+    chapters = _novel(
+        [["钱将军大怒。", "钱将军道：斩。", "钱将军笑了。"] * 5 + ["钱福道：是。"] * 3]
+    )
+    usage = measure_usage(chapters, ["钱福", "钱将军"])
+    assert address_links(_uf(["钱福"], ["钱将军"]), usage) == []
+
+
+def test_a_title_conferred_on_a_one_character_given_name_goes_to_its_bearer():
+    from graph.entities.bare_titles import conferred_titles
+
+    text = "群臣上表，请尊勇为吴公，加九锡。"
+    assert conferred_titles(text, {"石勇", "吴达"}) == [("吴公", "石勇")]
+    assert conferred_titles(text, {"石勇", "陈勇"}) == []
+
+
+def test_one_character_references_raise_the_rank_of_their_only_bearer_in_the_chapter():
+    chapter_one = ["司徒石允设宴。", "石允道：“诸公饮酒。”"] * 2 + ["允大怒。", "允曰：“斩。”"] * 6
+    chapter_two = ["却说陈达道：“好。”", "陈达笑道：“来。”"] * 4
+    found = discover_characters(_novel([chapter_one + chapter_two] * 3))
+    names = [c.name for c in found]
+    assert names.index("石允") < names.index("陈达")
+    shi = _by_name(found)["石允"]
+    assert shi.references > 0 and shi.mention_count < _by_name(found)["陈达"].mention_count
+
+
+def test_a_two_character_name_of_the_ends_of_one_longer_name_is_its_abbreviation():
+    from graph.entities.variants import abbreviation_links
+
+    names = {"玄帝", "玄穹大帝", "玉儿", "玉钏儿", "二子", "二童子", "石勇", "石头勇"}
+    assert abbreviation_links(names) == [("玄帝", "玄穹大帝")]
+
+
+def test_a_nickname_held_as_a_person_of_its_own_joins_the_full_name_it_stands_before():
+    from graph.entities.epithets import nickname_links
+
+    body = "\n".join(["只见镇岳石天王大喝一声。", "那镇岳石天王道：“来。”", "镇岳道：“走。”"] * 6)
+    uf = _uf(["石天王"], ["镇岳"])
+    assert nickname_links([(1, body)], uf) == [("镇岳", "石天王")]
+
+
+def test_surname_forms_are_generated_for_a_given_name_starting_with_a_numeral():
+    from graph.entities.titles import generated_forms
+
+    forms = generated_forms(["唐三藏", "鲍二"], {"唐三藏": 50, "鲍二": 50})
+    assert forms["唐长老"] == ("surname", "唐")
+    assert not any(f.startswith("鲍") for f in forms)
+
+
+def test_a_single_clause_together_is_no_veto():
+    from graph.entities.grouping import measure_usage
+
+    chapters = _novel([["唐长老与三藏同行。"] + ["三藏道：好。"] * 20 + ["唐长老来了。"] * 10])
+    usage = measure_usage(chapters, ["唐长老", "三藏"])
+    assert usage.together_rate(["唐长老"], ["三藏"]) == 0.0
+    chapters = _novel([["唐长老与三藏同行。"] * 2 + ["三藏道：好。"] * 20])
+    usage = measure_usage(chapters, ["唐长老", "三藏"])
+    assert usage.together_rate(["唐长老"], ["三藏"]) == 1.0
+
+
+def test_a_rank_title_standing_as_a_name_joins_the_one_person_it_is_written_beside():
+    from graph.entities.bare_titles import bare_title_links
+
+    tied = ["镇王石虎起兵。"] * 6 + ["镇王大怒，拍案而起，众人皆惊。" + "闲话。" * 120] * 10
+    uf = _uf(["石虎"], ["镇王"], ["陈达"])
+    assert bare_title_links(_novel([tied]), uf, titles=()) == [("镇王", "石虎")]
+    shared = ["燕主石虎即位。", "燕主陈达即位。"] * 4 + ["燕主大怒。" + "闲话。" * 120] * 10
+    uf = _uf(["石虎"], ["燕主"], ["陈达"])
+    assert bare_title_links(_novel([shared]), uf, titles=()) == []
+
+
+def test_the_shown_name_copes_with_a_full_name_of_an_unlisted_surname():
+    from graph.entities.discovery import _canonical
+
+    counts = {"猪八戒": 300, "八戒": 900, "石勇": 40}
+    assert _canonical(list(counts), counts, {"石勇"}) == "石勇"
+
+
+def test_a_surname_and_a_modern_title_is_a_name_even_after_an_adverb_like_surname():
+    from graph.entities.discovery import verb_phrase
+
+    assert not verb_phrase("尚师长")
+    assert verb_phrase("忽抬头")
+    found = discover_characters(_speaker_novel(["尚师长", "石通"]))
+    assert "尚师长" in {c.name for c in found}
+
+
+def test_a_surname_with_a_rank_and_a_title_is_a_four_character_name():
+    from graph.entities.discovery import _ranked_title_name
+
+    assert _ranked_title_name("马二先生") and _ranked_title_name("凤四老爹")
+    assert not _ranked_title_name("王二夫人") and not _ranked_title_name("满心欢喜")

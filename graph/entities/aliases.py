@@ -26,10 +26,11 @@ def ordered_groups(uf: UnionFind) -> list[list[str]]:
     return list(out.values())
 
 
-# "姓刘，名备，字玄德", "复姓诸葛，名亮，字孔明", "姓贾名化，表字时飞".
+# "姓刘，名备，字玄德", "复姓诸葛，名亮，字孔明", "姓贾名化，表字时飞", "姓关，名羽，字长生，后改云长"
+# (the courtesy name taken later is a name of the person too).
 _FULL_INTRO = re.compile(
     r"(?:复)?姓([\u4e00-\u9fff]{1,2})[，,]?(?:双)?名([\u4e00-\u9fff]{1,2})[，,]?"
-    r"(?:表字|字)([\u4e00-\u9fff]{2})"
+    r"(?:表字|字)([\u4e00-\u9fff]{2})(?:[，,]?后改(?:字)?([\u4e00-\u9fff]{2}))?"
 )
 # "曹仁字子孝", "刘表，字景升": a known name right before 字 / 表字.
 _NAME_COURTESY = re.compile(r"([\u4e00-\u9fff]{2,4})[，,]?(?:表字|字)([\u4e00-\u9fff]{2})")
@@ -77,11 +78,12 @@ def courtesy_links(text: str, known: Collection[str]) -> list[tuple[str, str]]:
     """
     links: list[tuple[str, str]] = []
     for m in _FULL_INTRO.finditer(text):
-        surname, given, courtesy = m.groups()
+        surname, given, courtesy, changed = m.groups()
         full = surname + given
-        if full in known or courtesy in known or surname + courtesy in known:
-            links.append((full, courtesy))
-            links.append((full, surname + courtesy))
+        for style in (courtesy, changed):
+            if style and (full in known or style in known or surname + style in known):
+                links.append((full, style))
+                links.append((full, surname + style))
     for m in _NAME_COURTESY.finditer(text):
         window, courtesy = m.groups()
         # The name is a suffix of the window ("谯人夏侯惇" -> 夏侯惇); prefer the longest known one.
@@ -101,6 +103,20 @@ def courtesy_links(text: str, known: Collection[str]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(link for link in links if len(claimants[link[1]]) == 1))
 
 
+def _longer_given_name(short: str, name: str) -> bool:
+    """Is `short` a surname + given name that `name` continues with more of a given name (张翼 in
+    张翼德, 孙仲 in 孙仲谋)? Those are two names, mostly of two people, not a short form."""
+    from graph.names import ADDRESS_TITLES, TITLES
+
+    from .lexicon import NAME_SUFFIXES
+
+    parts = split_surname(short)
+    if parts is None or not name.startswith(short):
+        return False
+    rest = name[len(short) :]
+    return not (rest in TITLES or rest in ADDRESS_TITLES or rest[0] in NAME_SUFFIXES)
+
+
 def containment_links(
     names: Mapping[str, int],
     dominance: float = 4.0,
@@ -118,7 +134,11 @@ def containment_links(
     links: list[tuple[str, str]] = []
     longer = [n for n in names if len(n) >= 3]
     for short in names:
-        containers = [n for n in longer if len(n) > len(short) and short in n]
+        containers = [
+            n
+            for n in longer
+            if len(n) > len(short) and short in n and not _longer_given_name(short, n)
+        ]
         if not containers:
             continue
         # One "person" per distinct surname (or single character: 鹿力大仙 / 羊力大仙) put in

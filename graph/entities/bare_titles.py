@@ -57,10 +57,17 @@ def conferred_titles(text: str, names: Collection[str]) -> list[tuple[str, str]]
     """(title, name) for each title the text confers on a known name (the longest name that
     ends the words before the verb)."""
     out = []
+    by_given: dict[str, set[str]] = {}
+    for n in names:
+        parts = split_surname(n)
+        if parts and len(parts[1]) == 1:
+            by_given.setdefault(parts[1], set()).add(n)
     for pattern in _CONFERRED:
         for m in pattern.finditer(text):
             head, title = m.groups()
             name = next((head[-k:] for k in (4, 3, 2) if head[-k:] in names), None)
+            if name is None and len(by_given.get(head, ())) == 1:  # 尊操为魏公: 操 is 曹操
+                name = next(iter(by_given[head]))
             if name is not None and title != name and len(title) >= 2:
                 out.append((title, name))
     return out
@@ -115,6 +122,19 @@ class _TitleUses:
         return hit / len(points) if points else 0.0
 
 
+_RANKS = frozenset("王侯公帝主")
+
+
+def _rank_title(name: str) -> bool:
+    """A two- or three-character title ending in a rank (宁王, 先主, 吴侯)."""
+    return 2 <= len(name) <= 3 and name[-1] in _RANKS
+
+
+def named_titles(groups: Sequence[list[str]]) -> set[str]:
+    """Rank titles that stand as a person of their own (宁王, 魏主, 先主)."""
+    return {g[0] for g in groups if len(g) == 1 and _rank_title(g[0])}
+
+
 def _tested_titles(
     groups: Sequence[list[str]], titles: Collection[str], conferred: Sequence[tuple[str, str]]
 ) -> tuple[dict[str, int], set[str]]:
@@ -122,6 +142,9 @@ def _tested_titles(
     (汉中王) is tested too, so it stops counting as a name."""
     group_of = {m: i for i, g in enumerate(groups) for m in g}
     extra = {t for t, n in conferred if n in group_of}
+    # A person known only by a rank title (宁王, 先主) may be a title of someone named beside it
+    # (宁王宸濠): it is tested like the listed titles, and stays a person of its own otherwise.
+    extra |= named_titles(groups)
     for t in extra:
         if t in group_of and len(groups[group_of[t]]) == 1:
             del group_of[t]
@@ -228,11 +251,16 @@ def bare_title_links(
         if t in cands and n in group_of:
             uses.votes[t][group_of[n]] += CONFERRAL_VOTES
     _scan_titles(chapters, group_of, uses)
+    # A rank title used as a name of its own (宁王) replaces the name in the narration rather
+    # than standing in its scenes: the appositions alone (宁王宸濠) must tie it to one person.
+    named = named_titles(groups)
     links = []
     for t in uses.votes:
         g = _majority_holder(t, uses)
         if g is not None and (
-            _succeeded(chapters, conferred, group_of, uses, t, g) or _holds_in_scene(t, g, uses)
+            (t in named and sum(uses.votes[t].values()) >= MIN_VOTES)
+            or _succeeded(chapters, conferred, group_of, uses, t, g)
+            or _holds_in_scene(t, g, uses)
         ):
             links.append((t, groups[g][0]))
     return links

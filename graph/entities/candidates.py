@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick_rs
 
-from graph.names import TITLES
+from graph.names import FUNCTION_SURNAMES, TITLES, split_surname
 
 from .lexicon import (
     BAD_ANY,
@@ -28,6 +28,9 @@ from .lexicon import (
     BAD_START,
     BROAD_RIGHT_CUES,
     COMMON,
+    HARD_BAD_ANY,
+    HARD_BAD_END,
+    HARD_BAD_START,
     LEFT_CUES,
     MODIFIER_CHARS,
     PLACE_LEFT,
@@ -68,6 +71,15 @@ def plausible_shape(s: str) -> bool:
     return not (len(s) == 2 and s[0] == s[1])
 
 
+def possible_shape(s: str) -> bool:
+    """Could `s` be a name even though `plausible_shape` doubts it (凤喜, 范进, 一枝梅)?"""
+    if not 2 <= len(s) <= 4 or (len(s) == 2 and s[0] == s[1]):
+        return False
+    if s[0] in HARD_BAD_START or s[-1] in HARD_BAD_END:
+        return False
+    return not any(ch in HARD_BAD_ANY for ch in s)
+
+
 @dataclass
 class CandidateStats:
     """Everything discovery knows about one candidate string."""
@@ -95,6 +107,9 @@ class CandidateStats:
         return max(self.right.values(), default=0) / self.freq if self.freq else 1.0
 
 
+CUE_WORD_FREQ = 1000
+
+
 def collect_slot_candidates(text: str) -> tuple[Counter, Counter, Counter]:
     """Count the strings found in speaker (right) and object (left) slots, and proposals."""
     right: Counter = Counter()
@@ -113,14 +128,23 @@ def collect_slot_candidates(text: str) -> tuple[Counter, Counter, Counter]:
         extra[m.group(1) or m.group(2)] += 1
     for m in _CLAUSE_RE.finditer(text):
         extra[m.group(1)] += 1
+    # A cue that makes a common word with the character next to it (知 + 道, 对 + 面) is not a
+    # speaker or object slot: 要知道 proposes no 要知, 对面坐 no 面坐.
+    from .dictionary import two_char_words
+
+    words = two_char_words(CUE_WORD_FREQ)
     for m in _RIGHT_CUE_RE.finditer(text):
         p = m.start()
+        if text[p - 1 : p + 1] in words:
+            continue
         window = text[max(0, p - 4) : p]
         cut = _NON_CJK_RE.split(window)[-1]
         for k in range(2, len(cut) + 1):
             right[cut[-k:]] += 1
     for m in _LEFT_CUE_RE.finditer(text):
         p = m.end()
+        if text[p - 1 : p + 1] in words:
+            continue
         window = text[p : p + 4]
         cut = _NON_CJK_RE.split(window)[0]
         for k in range(2, len(cut) + 1):
@@ -170,15 +194,94 @@ def gather_stats(
     return stats
 
 
-def candidate_pool(
-    right: Counter, left: Counter, extra: Counter, min_slots: int, max_pool: int
-) -> list[str]:
-    """Slot strings worth a full statistics pass."""
-    slots = right + left + extra
-    pool = [
-        s
-        for s, c in slots.items()
-        if c >= min_slots and plausible_shape(s) and s not in TITLES and s not in COMMON
+# Speaker and object slots (X道, 对X) that let a string of a doubtful shape into the pool.
+MIN_SPEAKER_SLOTS = 8
+# A doubtful character is part of the name when it is bound to the rest: the rest is seldom
+# written without it (枝梅 is nearly always 一枝梅, 凤 mostly 凤喜), unlike an adverb or a
+# verb that meets a name by chance (也 + 不, 操 + 大).
+START_BOUND = 0.7
+END_BOUND = 0.5
+# A surname + a one-character given name that is also a function word (韩 + 遂, 王 + 又) is a
+# name when the surname character is followed by it this often (韩遂 0.23, 王又 0.01).
+WEAK_END_BOUND = 0.1
+
+
+def _doubtful_ok(strings: list[str], text: str) -> list[str]:
+    """The strings of a doubtful shape that may still be names: a surname + given name (范进,
+    凤喜, 狄洪道), or a doubtful first or last character bound to the rest (一枝梅)."""
+    from .dictionary import _dictionary, function_char
+
+    dictionary = _dictionary()
+    strings = [
+        s for s in strings if not (s in dictionary and not dictionary[s][0].startswith("nr"))
     ]
+    counts = _count(text, {p for s in strings for p in (s, s[1:], s[:-1])})
+    kept = []
+    for s in strings:
+        parts = split_surname(s)
+        if (
+            parts
+            and parts[0] not in FUNCTION_SURNAMES
+            and s[0] not in BAD_START
+            and not (
+                len(parts[1]) == 1
+                and function_char(parts[1])
+                and counts[s] < WEAK_END_BOUND * counts[s[:-1]]
+            )
+        ):
+            kept.append(s)
+            continue
+        n = counts[s]
+        start_ok = s[0] not in BAD_START and s[0] not in BAD_ANY
+        end_ok = s[-1] not in BAD_END and s[-1] not in BAD_ANY
+        inner_ok = not any(ch in BAD_ANY for ch in s[1:-1])
+        start_ok = start_ok or n >= START_BOUND * counts[s[1:]]
+        end_ok = end_ok or n >= END_BOUND * counts[s[:-1]]
+        if start_ok and end_ok and inner_ok:
+            kept.append(s)
+    return kept
+
+
+def _count(text: str, strings: set[str]) -> Counter:
+    """Overlapping occurrences of each string in the text. Single characters are counted with
+    str.count and the rest a chunk at a time, so no list of millions of matches is built."""
+    singles = {s for s in strings if len(s) == 1}
+    chars = Counter(text) if len(singles) > 20 else {c: text.count(c) for c in singles}
+    out = Counter({c: chars[c] for c in singles})
+    patterns = sorted(s for s in strings if len(s) > 1)
+    if not patterns:
+        return out
+    automaton = ahocorasick_rs.AhoCorasick(patterns)
+    found: Counter = Counter()
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start + _CHUNK)
+        end = len(text) if end < 0 else end + 1
+        matches = automaton.find_matches_as_indexes(text[start:end], overlapping=True)
+        found.update(i for i, _s, _e in matches)
+        start = end
+    out.update({patterns[i]: n for i, n in found.items()})
+    return out
+
+
+_CHUNK = 200_000
+
+
+def candidate_pool(
+    right: Counter, left: Counter, extra: Counter, min_slots: int, max_pool: int, text: str = ""
+) -> list[str]:
+    """Slot strings worth a full statistics pass: those of a plausible shape, and those of a
+    doubtful shape the text often uses as a speaker (凤喜道, 范进道, 一枝梅道) that pass
+    `_doubtful_ok`."""
+    slots = right + left + extra
+    usable = [s for s, c in slots.items() if c >= min_slots and s not in TITLES and s not in COMMON]
+    pool = [s for s in usable if plausible_shape(s)]
+    doubtful = [
+        s
+        for s in usable
+        if right[s] + left[s] >= MIN_SPEAKER_SLOTS and not plausible_shape(s) and possible_shape(s)
+    ]
+    if text:
+        pool.extend(_doubtful_ok(doubtful, text))
     pool.sort(key=lambda s: -slots[s])
     return pool[:max_pool]

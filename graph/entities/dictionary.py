@@ -6,7 +6,7 @@ import functools
 
 import jieba
 
-from graph.names import COMPOUND_SURNAMES
+from graph.names import COMPOUND_SURNAMES, SURNAMES, TITLES
 
 # jieba part-of-speech tags of words that are never names: conjunctions, adverbs, numerals,
 # pronouns, prepositions, particles, locatives, verbs, adjectives, idioms... Nouns, time words
@@ -82,13 +82,17 @@ def verb_phrase(s: str) -> bool:
     """
     if len(s) == 3 and s[:2] not in COMPOUND_SURNAMES:
         rest = _tag(s[1:])
-        if _tag(s[0]) in _PHRASE_HEAD_TAGS and rest and not rest.startswith("nr"):
+        titled = s[0] in SURNAMES and s[1:] in TITLES  # 尚 + 师长 is a surname and a title
+        if _tag(s[0]) in _PHRASE_HEAD_TAGS and rest and not rest.startswith("nr") and not titled:
             return True
         if s[1] in "得了着过":  # 闻得人: a verb and its complement
             return True
     if len(s) == 2:
         head, tail = _tag(s[0]), _tag(s[1])
         if head in ("d", "p", "r") and tail.startswith("v") or head == "p" and tail == "f":
+            return True
+        # 上写 (上面写着), 里嚷: a locative and a verb, unless the pair is a known name (西施)
+        if head == "f" and tail.startswith("v") and not _tag(s).startswith("nr"):
             return True
         if s[0] in _TIME_HEAD and (s[1] in _TIME_TAIL or _tag(s) == "t"):
             return True
@@ -105,4 +109,30 @@ def _function_words() -> frozenset[str]:
     )
 
 
-__all__ = ["_dictionary", "_function_words", "verb_phrase"]
+@functools.cache
+def _two_char_freq() -> tuple[tuple[str, int], ...]:
+    return tuple(
+        (w, freq)
+        for w, (tag, freq) in _dictionary().items()
+        if len(w) == 2 and not tag.startswith("nr")
+    )
+
+
+@functools.cache
+def two_char_words(min_freq: int = 5) -> frozenset[str]:
+    """Two-character dictionary words other than names, used at least `min_freq` times."""
+    return frozenset(w for w, freq in _two_char_freq() if freq >= min_freq)
+
+
+# Single-character tags of function characters (adverbs, prepositions, conjunctions, particles,
+# pronouns, locatives): 王 + 又, 魏 + 中 are a surname-like character and a word of the
+# sentence, not a surname and a given name.
+_FUNCTION_CHAR_TAGS = frozenset(["d", "p", "c", "u", "r", "y", "f", "uj", "ul"])
+
+
+def function_char(ch: str) -> bool:
+    """Is the single character a function word in jieba's dictionary?"""
+    return _tag(ch) in _FUNCTION_CHAR_TAGS
+
+
+__all__ = ["_dictionary", "_function_words", "function_char", "two_char_words", "verb_phrase"]

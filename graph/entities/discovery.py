@@ -26,11 +26,11 @@ from .candidates import (
     gather_stats,
     plausible_shape,
 )
-from .dictionary import _function_words, verb_phrase
+from .dictionary import _function_words, two_char_words, verb_phrase
 from .grouping import build_groups
 from .junk import phrase_like
 from .lexicon import BAD_START, BROAD_RIGHT_CUES, COMMON, LEFT_CUES, NAME_SUFFIXES, RIGHT_CUES
-from .scanning import build_automaton, scan_mentions
+from .scanning import MentionIndex, build_automaton, scan_mentions
 from .variants import infix_variants
 
 # Last characters of a place name (荆州, 花果山, 潼关): a two-character head ending in one is a
@@ -43,6 +43,13 @@ _PLACE_END = frozenset("州郡县国城山江河关府营寨")
 _GLUE = frozenset(LEFT_CUES + RIGHT_CUES + BROAD_RIGHT_CUES + "连及并") | BAD_START
 
 
+MIN_SLOTS = 2
+HEAD_WORD_FREQ = 100
+PLURAL_AFTER = "皆俱各齐尽"
+PLURAL_SHARE = 0.12
+CROSSED_SHARE = 0.25
+
+
 @dataclass
 class FoundCharacter:
     """One person found in the novel."""
@@ -52,6 +59,9 @@ class FoundCharacter:
     mention_count: int = 0
     first_chapter: int = 0
     last_chapter: int = 0
+    # Clause-opening references by the one-character given name (允曰 for 王允), counted for the
+    # ranking only: the mention scan does not see them.
+    references: int = 0
 
 
 def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
@@ -70,8 +80,9 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
     # Places keep the company of 往/到 and 去/里 (往西天去, 灵山脚下).
     if st.place / f > 0.15:
         return False
-    # Sentence connectives (所以, 后来, 毕竟不知) almost only ever start a clause.
-    if f >= 10 and st.initial / f > 0.9:
+    # Sentence connectives (所以, 后来, 毕竟不知) almost only ever start a clause; a surname +
+    # title (樊太太道) may, when it is a minor speaker.
+    if f >= 10 and st.initial / f > 0.9 and not _surname_title(st.text):
         return False
     # A name starts clauses now and then; 去报, 人送 (命人送…), 沙门 never do.
     if f >= 15 and st.initial / f < 0.04:
@@ -79,9 +90,32 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
     # Common nouns come with demonstratives and possessives (那妖精, 我师父, 一个和尚).
     if st.modified / f > 0.3:
         return False
+    # Groups take "all" and "each" after them (诸将皆曰, 汝二人各, 众人齐声); one person seldom.
+    if f >= 20 and sum(st.right[ch] for ch in PLURAL_AFTER) / f >= PLURAL_SHARE:
+        return False
+    # A fragment of a longer word: its first character often makes a common word with the
+    # character before it (对 + 面坐, 衙 + 门子, 父 + 母女). A surname may (大唐 + 唐御弟).
+    words = two_char_words()
+    crossed = sum(n for ch, n in st.left.items() if ch + st.text[0] in words)
+    if crossed >= CROSSED_SHARE * f and not _surname_start(st.text):
+        return False
     # People speak, are spoken to and start sentences; things and places rarely do.
     evidence = (st.right_slots + st.left_slots + st.initial) / f
     if evidence < min_evidence:
+        return False
+    # A clause start alone is no evidence: 操闻之 (曹操 + 闻之) opens clauses but is never
+    # in a speaker or object slot. A full name may be (林黛玉, 沙悟净 are narrated in full and
+    # speak under their short names).
+    if st.right_slots + st.left_slots < MIN_SLOTS and (f < 5 or not _surname_start(st.text)):
+        return False
+    # 伏兵 + 杀, 众将 + 军: a common word that happens to start with a surname, and a verb.
+    head = st.text[:2]
+    if (
+        len(st.text) == 3
+        and _surname_start(st.text)
+        and head not in COMPOUND_SURNAMES
+        and head in two_char_words(HEAD_WORD_FREQ)
+    ):
         return False
     s = st.text
     # ABB / AABB reduplications (战兢兢, 战战兢兢) describe, they do not name, unless A is a
@@ -94,6 +128,29 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
         return False
     # 小丫头, 老和尚, 众小妖: a bare title with a size/age prefix is still a title.
     return not (s[0] in "小老大众诸" and s[1:] in TITLES)
+
+
+def _ranked_title_name(s: str) -> bool:
+    """Surname + a rank among brothers + a title (马二先生, 娄四公子, 凤四老爹); not 夫人, which
+    after two surnames counts them (邢、王二夫人, 甘、糜二夫人)."""
+    return (
+        len(s) == 4
+        and s[2:] != "夫人"
+        and s[0] in SURNAMES
+        and s[0] not in FUNCTION_SURNAMES
+        and s[1] in "大二三四五六七八九十"
+        and (s[2:] in TITLES or s[2:] in ADDRESS_TITLES or s[2:] in KIN_TERMS or s[2:] == "老爹")
+    )
+
+
+def _surname_title(s: str) -> bool:
+    parts = split_surname(s)
+    return parts is not None and (parts[1] in TITLES or parts[1] in ADDRESS_TITLES)
+
+
+def _surname_start(s: str) -> bool:
+    parts = split_surname(s)
+    return parts is not None and parts[0] not in FUNCTION_SURNAMES
 
 
 def _is_name_variant(s: str, people: Mapping[str, object]) -> bool:
@@ -144,10 +201,12 @@ def _drop_phrases(people: dict[str, CandidateStats]) -> dict[str, CandidateStats
             if len(s) == 4 and s[:2] in people and s[2:] in people:
                 continue
             # Four-character strings are mostly idioms (满心欢喜, 按落云头); keep only those
-            # built on a name (观音菩萨) or starting with a compound surname (司马仲达).
+            # built on a name (观音菩萨), starting with a compound surname (司马仲达) or made of a
+            # surname, a rank among brothers and a title (马二先生, 娄三公子).
             if (
                 len(s) == 4
                 and s[:2] not in COMPOUND_SURNAMES
+                and not _ranked_title_name(s)
                 and not any(
                     s[i:j] in people
                     for i in range(3)
@@ -218,6 +277,23 @@ def _animal_surname_links(
 
 
 NAME_FORM_DOMINANCE = 3.0
+FORMAL_DOMINANCE = 5.0
+
+
+def _full_forms(
+    members: list[str], member_set: set[str], counts: dict[str, int], minor: Collection[str]
+) -> list[str]:
+    """The members that are a surname + a given or courtesy name (not + a title or kin term)."""
+    out = []
+    for m in members:
+        parts = split_surname(m)
+        if parts is None and len(m) == 3 and m[1:] in member_set:
+            parts = (m[0], m[1:])  # 猪 + 八戒: a surname the lexicon does not list
+        titled = parts is None or parts[1] in ADDRESS_TITLES or parts[1] in TITLES
+        titled = titled or parts[1] in KIN_TERMS or parts[1] in ("姐", "哥")  # 凤 + 姐
+        if not titled and counts.get(m, 0) >= 2 and m not in minor:  # 唐圣僧 beside 唐僧
+            out.append(m)
+    return out
 
 
 def _canonical(
@@ -226,20 +302,20 @@ def _canonical(
     """Pick the display name: the formal name the narrator introduced (刘备 of 字玄德), else the
     most used surname form that is not surname + title (孙悟空 over 孙行者 and 悟空, 唐僧 over
     三藏), else the most used name."""
+    member_set = set(members)
+    full_forms = _full_forms(members, member_set, counts, minor)
     stated = [m for m in members if m in formal and counts.get(m, 0) >= 2]
     if stated:
-        return max(stated, key=lambda m: counts.get(m, 0))
-    member_set = set(members)
-    full_forms = []
-    for m in members:
-        parts = split_surname(m)
-        if parts is None and len(m) == 3 and m[1:] in member_set:
-            parts = (m[0], m[1:])  # 猪 + 八戒: a surname the lexicon does not list
-        titled = parts is None or parts[1] in ADDRESS_TITLES or parts[1] in TITLES
-        titled = titled or parts[1] in KIN_TERMS or parts[1] in ("姐", "哥")  # 凤 + 姐
-        if not titled and counts.get(m, 0) >= 2 and m not in minor:  # 唐圣僧 beside 唐僧
-            full_forms.append(m)
-    pool = full_forms or members
+        # The formal name, unless another full name with its surname is the text's own choice
+        # (徐鸣皋 over 徐鹤, 罗季芳 over 罗德; 关羽 stays over 关云长, 诸葛亮 over 孔明).
+        best_stated = max(stated, key=lambda m: counts.get(m, 0))
+        family = split_surname(best_stated)
+        kin = [m for m in full_forms if family and m.startswith(family[0])]
+        best_full = max(kin, key=lambda m: counts.get(m, 0), default=best_stated)
+        if counts.get(best_full, 0) >= FORMAL_DOMINANCE * counts.get(best_stated, 0):
+            return best_full
+        return best_stated
+    pool = full_forms or [m for m in members if m not in minor] or members
     best = max(pool, key=lambda m: (counts.get(m, 0), len(m)))
     # A surname + one-character title the text uses as the name itself (唐僧, 沙僧 beside the
     # rarer 唐三藏, 沙悟净) is shown when it clearly dominates.
@@ -265,7 +341,7 @@ def discover_characters(
     """
     full = "\n".join(body for _, body in chapters)
     right, left, extra = collect_slot_candidates(full)
-    pool = candidate_pool(right, left, extra, min_slots=3, max_pool=8000)
+    pool = candidate_pool(right, left, extra, min_slots=3, max_pool=8000, text=full)
     stats = gather_stats(chapters, pool, right, left)
     people = {s: st for s, st in stats.items() if looks_like_person(st)}
     # Longer forms of accepted names (唐三藏, 齐天大圣) need less evidence of their own.
@@ -296,7 +372,7 @@ def discover_characters(
     names.update(s for link in variants for s in link)
     freq = {s: st.freq for s, st in people.items()}
     stated = courtesy + variants
-    groups, _usage = build_groups(chapters, full, names, freq, stated, _plain_word_ok)
+    groups, _usage, titles = build_groups(chapters, full, names, freq, stated, _plain_word_ok)
     names = {m for g in groups for m in g}
 
     # One scan with every name as its own key gives per-name counts under longest match.
@@ -306,7 +382,9 @@ def discover_characters(
         members = [m for m in members if index.counts.get(m, 0) > 0]
         if not members:
             continue
-        name = _canonical(members, index.counts, {a for a, _ in courtesy}, {b for _, b in variants})
+        name = _canonical(
+            members, index.counts, {a for a, _ in courtesy}, {b for _, b in variants} | titles
+        )
         aliases = sorted((m for m in members if m != name), key=lambda m: -index.counts[m])
         characters.append(
             FoundCharacter(
@@ -317,5 +395,48 @@ def discover_characters(
                 last_chapter=max(index.last[m] for m in members),
             )
         )
-    characters.sort(key=lambda c: (-c.mention_count, c.first_chapter, c.name))
+    _count_references(chapters, index, groups, characters)
+    characters.sort(key=lambda c: (-(c.mention_count + c.references), c.first_chapter, c.name))
     return characters[:limit]
+
+
+# A one-character reference opens a clause and stands before a speech or action verb (允曰,
+# 卓大怒, 操闻之).
+_ONE_CHAR_REF = re.compile(
+    f"(?:^|(?<=[，。！？：；“”\n]))([\u4e00-\u9fff])(?=[{RIGHT_CUES}大遂乃亦])"
+)
+
+
+def _count_references(
+    chapters: Sequence[tuple[int, str]],
+    index: MentionIndex,
+    groups: list[list[str]],
+    characters: list[FoundCharacter],
+) -> None:
+    """Credit `references` per character: in each chapter, a one-character given name (允 of
+    王允) at a clause start before a verb is that person when he is the only person named in the
+    chapter whose names contain the character."""
+    by_name = {c.name: c for c in characters}
+    owner: dict[str, FoundCharacter] = {}
+    for members in groups:
+        for m in members:
+            if m in by_name:
+                for x in members:
+                    owner[x] = by_name[m]
+    present: dict[int, set[str]] = {}
+    for number, _par, keys in index.paragraphs:
+        present.setdefault(number, set()).update(k for k in keys if k in owner)
+    for number, body in chapters:
+        holders: dict[str, set[int]] = {}
+        given: dict[str, FoundCharacter] = {}
+        for name in present.get(number, ()):
+            person = owner[name]
+            for ch in name:
+                holders.setdefault(ch, set()).add(id(person))
+            parts = split_surname(name)
+            if parts and len(parts[1]) == 1 and parts[0] not in FUNCTION_SURNAMES:
+                given[parts[1]] = person
+        for m in _ONE_CHAR_REF.finditer(body):
+            person = given.get(m.group(1))
+            if person is not None and holders[m.group(1)] == {id(person)}:
+                person.references += 1

@@ -64,3 +64,94 @@ def epithet_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tu
             continue
         links.append((form, form[1:]))
     return links
+
+
+# 绰号 + 姓名: "黑旋风李逵", "豹子头林冲", "美髯公关云长". A nickname written right before a
+# person's full name, often, and before no one else's.
+MIN_NICKNAME_USES = 5
+NICKNAME_SHARE = 0.8  # of the string's uses before a full name that go to one person
+NICKNAME_BOUNDARY = 0.5  # the most common character before it, at most this share of uses
+# Ends of what stands before a name without naming the person: a place (常山赵云), an origin
+# (燕人张飞), a rank or a group (大将, 部将, 众军).
+_NOT_NICKNAME_END = frozenset("州郡县国城山江河关府营寨人将兵军官吏臣王帝侯主")
+_PLACE_ENDS = frozenset("州郡县国城山江河关府营寨庄村店寺庙殿楼阁园院")
+
+
+def _before_full_names(
+    chapters: Sequence[tuple[int, str]], group_of: dict[str, int], fulls: list[str]
+) -> tuple[Counter, Counter, Counter]:
+    """Per (string, person): how often a 2-4 character string stands right before one of the
+    person's full names; per string, the character before it there (for the boundary test)."""
+    from .dictionary import two_char_words
+
+    words = two_char_words()
+    automaton, keys = build_automaton({m: [m] for m in fulls})
+    # The five characters before each use, per person: one counter update per use, split into
+    # candidate strings afterwards.
+    windows: Counter = Counter()
+    for _number, body in chapters:
+        for idx, start, _end in automaton.find_matches_as_indexes(body):
+            if start < 2 or body[start - 1 : start + 1] in words:  # 东土大 + 唐三藏: 大唐
+                continue
+            windows[(body[max(0, start - 5) : start], group_of[keys[idx]])] += 1
+    before: Counter = Counter()
+    edge: Counter = Counter()
+    edge_total: Counter = Counter()
+    for (window, g), n in windows.items():
+        if not "\u4e00" <= window[-1] <= "\u9fff":
+            continue
+        for k in (2, 3, 4):
+            if len(window) < k or not "\u4e00" <= window[-k] <= "\u9fff":
+                break
+            s = window[-k:]
+            before[(s, g)] += n
+            edge[(s, window[-k - 1] if len(window) > k else "\n")] += n
+            edge_total[s] += n
+    return before, edge, edge_total
+
+
+def nickname_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tuple[str, str]]:
+    """(nickname, member of its person) for 绰号 + 姓名 pairs (黑旋风李逵): the nickname stands
+    before that person's full name `MIN_NICKNAME_USES` times, before nobody else's, is a word of
+    its own (the character before it varies) and not a place, origin, rank or dictionary word."""
+    from graph.names import TITLES
+
+    from .dictionary import _dictionary, function_char
+    from .titles import full_name_parts
+
+    groups = ordered_groups(uf)
+    group_of = {m: i for i, g in enumerate(groups) for m in g}
+    fulls = [
+        m for m in group_of if (full_name_parts(m) or len(m) >= 3) and m[-1] not in _PLACE_ENDS
+    ]
+    if not fulls:
+        return []
+    before, edge, edge_total = _before_full_names(chapters, group_of, fulls)
+    per_string: dict[str, Counter] = {}
+    for (s, g), n in before.items():
+        per_string.setdefault(s, Counter())[g] += n
+    max_edge: Counter = Counter()
+    for (s, _prev), n in edge.items():
+        max_edge[s] = max(max_edge[s], n)
+    dictionary = _dictionary()
+    links = []
+    for s, counter in per_string.items():
+        g, n = counter.most_common(1)[0]
+        if n < MIN_NICKNAME_USES or n < NICKNAME_SHARE * sum(counter.values()):
+            continue
+        if max_edge[s] > NICKNAME_BOUNDARY * edge_total[s]:
+            continue
+        # A nickname the list already holds as a person of its own (托塔 of 托塔天王) joins
+        # too, unless that person has a full name of his own.
+        if s in group_of and (
+            group_of[s] == g or any(full_name_parts(m) for m in groups[group_of[s]])
+        ):
+            continue
+        if s[-1] in _NOT_NICKNAME_END or s in TITLES or s[1:] in TITLES:
+            continue
+        if any(ch in _NOT_EPITHET for ch in s) or function_char(s[0]) or function_char(s[-1]):
+            continue
+        if s in dictionary and not dictionary[s][0].startswith("nr"):
+            continue
+        links.append((s, groups[g][0]))
+    return links

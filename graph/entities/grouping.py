@@ -28,7 +28,7 @@ from graph.names import ADDRESS_TITLES, TITLES
 
 from .aliases import containment_links, ordered_groups
 from .bare_titles import bare_title_links, conferred_titles
-from .epithets import epithet_links
+from .epithets import epithet_links, nickname_links
 from .initials import initial_form_links, initial_forms, tail_form_links
 from .scanning import build_automaton
 from .self_naming import self_naming_links
@@ -44,6 +44,7 @@ from .titles import (
     generated_forms,
     titled_forms,
 )
+from .variants import abbreviation_links
 
 # Clause boundaries for the "together" count. Quotation marks and colons split a speaker from
 # what they say, so "行者道：“老孙去也”" does not count 行者 and 老孙 as two actors.
@@ -65,6 +66,7 @@ _APPOSITION = re.compile(
 )
 
 TOGETHER_VETO = 0.05  # clause co-occurrence rate above which two names are two people
+MIN_TOGETHER = 2  # clause co-occurrences below which the rate is taken as 0
 DOMINANCE = 3.0  # the chosen person must have this many times the mentions of the others
 # A bare given name shared by several full names (宝玉: 贾宝玉, 甄宝玉) goes to the one it is not
 # named beside: a clause co-occurrence rate of SEPARATE_ACTORS marks two clearly different
@@ -90,6 +92,8 @@ class Usage:
     def together_rate(self, xs: Collection[str], ys: Collection[str]) -> float:
         """Clause co-occurrences of two name sets over the rarer set's mentions."""
         hits = sum(self.pair(x, y) for x in xs for y in ys if x != y)
+        if hits < MIN_TOGETHER:  # one slip of the narration (唐长老 beside 三藏 once) is no veto
+            return 0.0
         base = min(sum(self.counts[x] for x in xs), sum(self.counts[y] for y in ys))
         return hits / base if base else 0.0
 
@@ -191,6 +195,9 @@ def _address_targets(name: str) -> list[tuple[str, str]]:
     out = []
     if len(name) == 2 and name[0] == "老":
         out.append(("surname", name[1]))  # 老孙, 老猪: self-reference by surname
+    for prefix in PREFIX_TITLES:  # 密斯何: Miss + surname
+        if name.startswith(prefix) and len(name) == len(prefix) + 1:
+            out.append(("surname", name[-1]))
     for k in (1, 2):
         head, rest = name[:k], name[k:]
         if rest in ADDRESS_TITLES:
@@ -198,6 +205,11 @@ def _address_targets(name: str) -> list[tuple[str, str]]:
         if k == 1 and rest in GIVEN_TITLES and head not in ORDINALS:  # 四丫头 is a rank
             out.append(("given", head))
     return out
+
+
+FORM_OVERUSE = 2.0
+# Titles written before a surname in modern prose (密斯何 "Miss He", 密司脱王 "Mr Wang").
+PREFIX_TITLES = ("密斯脱", "密司脱", "密斯", "密司")
 
 
 def address_links(uf: UnionFind, usage: Usage, skip: Collection[str] = ()) -> list[tuple[str, str]]:
@@ -235,6 +247,10 @@ def address_links(uf: UnionFind, usage: Usage, skip: Collection[str] = ()) -> li
                 continue
             best = max(kept, key=lambda o: mentions[o])
             rest = sum(mentions[o] for o in kept if o != best)
+            # A form used far more than the one person it could mean names someone the list
+            # lacks (刘将军 289 times beside the servant 刘福, 53).
+            if mentions[own] > FORM_OVERUSE * mentions[best]:
+                continue
             if mentions[best] >= DOMINANCE * rest:
                 links.append((name, groups[best][0]))
                 break
@@ -367,8 +383,9 @@ def build_groups(
     freq: Mapping[str, int],
     stated: Sequence[tuple[str, str]],
     extra_ok: Callable[[str], bool],
-) -> tuple[list[list[str]], Usage]:
-    """Group accepted names into people.
+) -> tuple[list[list[str]], Usage, set[str]]:
+    """Group accepted names into people; also return the bare titles given to a holder (宁王),
+    which are never shown as the name.
 
     `stated` are links the narrator spelled out (courtesy names); `freq` the overlapping
     frequency of each name; `extra_ok` vets strings that are not candidates yet (a given name
@@ -379,18 +396,27 @@ def build_groups(
     _add_named_aliases(full, names, links, extra_ok)
     _add_given_names(chapters, names, extra_ok)
     forms, tentative = _add_address_forms(chapters, names, freq, links)
+    links.extend(abbreviation_links(names))
     usage = measure_usage(chapters, names)
+    # A title conferred on someone (尊操为魏公) is left to the bare-title rule, which weighs the
+    # conferral, rather than given to whoever else bears that surname (魏延).
+    conferred = conferred_titles(full, names)
+    titles = {t for t, _ in conferred}
     uf = UnionFind(names)
     for a, b in links:
         uf.union(a, b)
     _join_contained(chapters, uf, names, freq, usage)
     for a, b in agreeing_in_gender(
-        uf, _usage_links(chapters, uf, usage, forms, tentative), usage.counts
+        uf, _usage_links(chapters, uf, usage, forms, tentative | titles), usage.counts
     ):
         uf.union(a, b)
-    for title, holder in bare_title_links(chapters, uf, conferred=conferred_titles(full, names)):
+    titles_held = set()
+    for title, holder in bare_title_links(chapters, uf, conferred=conferred):
         uf.union(holder, title)  # adds the title if it is not a name yet
+        titles_held.add(title)
     for form, name in epithet_links(chapters, uf):
         uf.union(name, form)
+    for nickname, name in nickname_links(chapters, uf):
+        uf.union(name, nickname)
     groups = [g for g in ordered_groups(uf) if len(g) > 1 or g[0] not in tentative]
-    return groups, usage
+    return groups, usage, titles_held

@@ -8,7 +8,10 @@ the text being read.
 
 from __future__ import annotations
 
-from graph.names import words
+from graph.names import KIN_ADDRESS, TITLES, words
+
+# graph.views still imports these two from here; they live in graph.names.
+__all__ = ["KIN_ADDRESS", "TITLES"]
 
 # Common words that show up next to speech verbs but are not people (adverbs, verbs, pronoun
 # phrases). Most non-names are rejected by statistics; these are the frequent leftovers.
@@ -24,7 +27,7 @@ COMMON = words(
     末将 贫道 贫尼 洒家 咱家 奴家 妾身 臣妾 小弟 愚兄 为兄 兄台 足下 阁下 贤侄 侄儿 孩儿们 圣僧 高僧 今儿 明儿 昨儿 前儿 后儿 今年 明年 去年 当日 次日 当夜
     连夜 星夜 后来 先前 从前 方才 刚才 适才 命人 使人 令人 多官 众官 人报 回报 唤做 叫做 名唤 用手 传旨 传令 喊声 明公 外头 里头 上头 前头 后头 大众 君臣 小神
     亲友 诸侯 群臣 武士 先帝 四人 五人 众将 并无 并没 人皆 索性 倒要 说到 近来 天气 嗳哟 赌气 拿起 站起来 站起 跳起 方可 定要 安能 古人云 锡杖 旌旗 败阵 望空
-    礼毕 前来 伏于 勒马 哨马 拨马 摇身一变 五行 马匹 老师 师长 切莫 莫要 莫念 莫非 莫不 莫说 莫道 莫怪 莫管 莫慌 天色 祸事 好歹 挺枪
+    礼毕 前来 伏于 勒马 哨马 拨马 摇身一变 五行 马匹 老师 切莫 莫要 莫念 莫非 莫不 莫说 莫道 莫怪 莫管 莫慌 天色 祸事 好歹 挺枪
     开口 张口 饶命 情愿 思量 哀告 救人 水火 四海 三宫 六院 向东 向西 向南 向北 高声 低声 齐声 厉声
     """
 )
@@ -45,6 +48,15 @@ BAD_END = frozenset(
 
 # Characters that never occur inside a name at all.
 BAD_ANY = frozenset("一的了着们么吗呢吧啊呀这那你我他她它，。、；：？！“”‘’（）《》")
+
+# The part of those lists that no name breaks: particles, pronouns, demonstratives and (at the
+# end) collective and place nouns. The rest
+# (一 of 一枝梅, 进 of 范进, 喜 of 凤喜, 道 of 狄洪道) is only a hint: a string that breaks it
+# still becomes a candidate when the text often uses it as a speaker, and is judged by its
+# contexts like any other.
+HARD_BAD_START = frozenset("个们的了着我你他她它咱那这此其该每各某")
+HARD_BAD_END = frozenset("的了着们么吗呢吧啊呀哩你我他她等处军兵营寨城府州县郡寺庙殿")
+HARD_BAD_ANY = frozenset("的了着们么吗呢吧啊呀这那你我他她它，。、；：？！“”‘’（）《》")
 
 # Speech and action verbs that follow a person: "X道", "X笑道", "X曰", "X听了", "X大喜".
 RIGHT_CUES = "道曰笑问叫说听忙喝骂哭答见叹怒慌想看吩分拜"

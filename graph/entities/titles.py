@@ -44,7 +44,10 @@ _FEMALE_ENDS = tuple(
 )
 _MALE_ENDS = tuple(
     sorted(
-        words("爷 哥哥 兄弟 公子 相公 先生 叔 大哥 二哥 三哥 丞相 太师 都督 将军 皇叔 公 郎 某 父")
+        words(
+            "爷 哥哥 兄弟 公子 相公 先生 叔 大哥 二哥 三哥 丞相 太师 都督 将军 皇叔 公 郎 某 父"
+            " 编修 翰林 中书 知县 知府 太守 御史 员外 秀才 举人 进士 监生 老爹"
+        )
     )
 )
 
@@ -102,10 +105,10 @@ def generated_forms(names: Collection[str], freq: Mapping[str, int]) -> dict[str
         if not parts or freq.get(name, 0) < MIN_BASE_FREQ or _common_word(name):
             continue
         surname, given = parts
-        if surname in FUNCTION_SURNAMES or given[0] in ORDINALS:
+        if surname in FUNCTION_SURNAMES or (given[0] in ORDINALS and len(given) == 1):
             continue  # 向 + 东 (a direction), 鲍 + 二 (a rank, so 二姐儿 is not his)
         for t in SURNAME_TITLES:
-            forms.setdefault(surname + t, ("surname", surname))
+            forms.setdefault(surname + t, ("surname", surname))  # 唐三藏 -> 唐长老
         if len(given) == 1:
             for t in GIVEN_TITLES:
                 forms.setdefault(given + t, ("given", given))

@@ -48,3 +48,26 @@ def infix_variants(
             links.append((short, s))
             links.extend((s, s + t) for t in NAME_TITLES if text.count(s + t) >= 3)
     return links
+
+
+def abbreviation_links(names: Collection[str]) -> list[tuple[str, str]]:
+    """(short, long) for a two-character name made of the first and last character of one
+    longer name (玉帝 of 玉皇大帝), when no other name of three or four characters has those
+    ends and the short name is no surname + given name, diminutive (玉儿) or count (二子)."""
+    from graph.names import split_surname
+
+    longer: dict[tuple[str, str], list[str]] = {}
+    for n in names:
+        if len(n) in (3, 4):
+            longer.setdefault((n[0], n[-1]), []).append(n)
+    links = []
+    for short in names:
+        if len(short) != 2 or short in TITLES or split_surname(short):
+            continue
+        # 玉儿, 二子: a diminutive or a count, not an abbreviation (玉钏儿, 二童子)
+        if short[1] in "儿子" or short[0] in "一二三四五六七八九十两大小老众诸":
+            continue
+        forms = longer.get((short[0], short[1]), [])
+        if len(forms) == 1:
+            links.append((short, forms[0]))
+    return links
