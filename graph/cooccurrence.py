@@ -18,8 +18,20 @@ Location = tuple[int, int]  # (chapter number, paragraph index)
 SNIPPET_CHARS = 160  # longest snippet sent to the model
 PROMPT_OVERHEAD_TOKENS = 400  # system prompt, instructions and taxonomy (names come on top)
 MAX_CANDIDATES = 200  # locations looked at per pair, evenly over the book
-SHORTLIST = 36  # candidates given the full (slower) ranking per request
-BONUS_POOL = 6  # pairs per slot whose names and sentences are looked at when choosing pairs
+SHORTLIST = 36  # candidates given the full (slower) ranking per request (see shortlist_for)
+MIN_SHORTLIST = 12
+
+
+def shortlist_for(requests: int, base_requests: int = 450) -> int:
+    """The full ranking is spent per novel, not per request: a novel asked four times as many
+    questions looks at a quarter as many candidates per question (never fewer than 12)."""
+    return max(MIN_SHORTLIST, min(SHORTLIST, SHORTLIST * base_requests // max(1, requests)))
+
+
+# Pairs beyond the limit whose names and sentences are looked at when choosing pairs (a strong
+# construction lifts a lower-ranked pair in): 6 × the old 200-pair limit, and no more for larger
+# budgets, where reading every candidate's sentences would dominate the pair stage.
+BONUS_EXTRA = 1000
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Rough GLM token counts.
 TOKENS_PER_CJK = 0.7  # per Chinese character
@@ -105,7 +117,7 @@ def top_pairs(
 ) -> list[PairStat]:
     """The `limit` pairs worth a question, best first (see pair_scores).
 
-    `bonus(stat)` multiplies the score of the best `limit × BONUS_POOL` pairs (what the names
+    `bonus(stat)` multiplies the score of the best `limit + BONUS_EXTRA` pairs (what the names
     say: one surname, a construction joining the two); `per_person` caps the pairs one person
     may take, so a hub's hundredth acquaintance leaves room for a minor character's father."""
     scores = pair_scores(stats)
@@ -115,7 +127,7 @@ def top_pairs(
 
     ranked = sorted(stats, key=order)
     if bonus is not None:
-        pool = ranked[: limit * BONUS_POOL]
+        pool = ranked[: limit + BONUS_EXTRA]
         scores = {k: scores[k] * bonus(stats[k]) for k in pool}
         ranked = sorted(pool, key=order) + ranked[len(pool) :]
     chosen: list[PairStat] = []
@@ -225,6 +237,7 @@ def select_evidence(
     budget_tokens: int,
     max_snippets: int = 8,
     spread: int = 3,
+    shortlist: int = SHORTLIST,
 ) -> list[Snippet]:
     """A few snippets that show the pair (or the one person) at their most telling, spread over
     the chapters where they meet: the chapters are cut into `spread` stretches (early, middle,
@@ -243,21 +256,21 @@ def select_evidence(
     stretches = max(1, min(spread, len(chapters)))
     stretch_of = {c: i * stretches // len(chapters) for i, c in enumerate(chapters)}
     # The costly ranking (constructions, addresses) only for the best few of each stretch.
-    shortlist: set[int] = set()
-    per_stretch = max(2, SHORTLIST // stretches)
+    short: set[int] = set()
+    per_stretch = max(2, shortlist // stretches)
     for stretch in range(stretches):
         members = [i for i, (loc, _) in enumerate(candidates) if stretch_of[loc[0]] == stretch]
         members.sort(key=lambda i: (-quick[i], i))
-        shortlist.update(members[:per_stretch])
-    strength = {i: snippet_strength(candidates[i][1], names_a, names_b) for i in shortlist}
+        short.update(members[:per_stretch])
+    strength = {i: snippet_strength(candidates[i][1], names_a, names_b) for i in short}
     picked: list[int] = []
     for stretch in range(stretches):
-        members = [i for i in shortlist if stretch_of[candidates[i][0][0]] == stretch]
+        members = [i for i in short if stretch_of[candidates[i][0][0]] == stretch]
         if members:
             picked.append(max(members, key=lambda i: (strength[i], quick[i], -i)))
     used_chapters = {candidates[i][0][0] for i in picked}
     rest = sorted(
-        (i for i in shortlist if i not in picked),
+        (i for i in short if i not in picked),
         key=lambda i: (-(strength[i] - (0.5 if candidates[i][0][0] in used_chapters else 0)), i),
     )
     picked.extend(rest[: max(0, max_snippets - len(picked))])
@@ -289,6 +302,7 @@ def evolution_evidence(
     *,
     budget_tokens: int,
     max_snippets: int = 10,
+    shortlist: int = SHORTLIST,
 ) -> list[Snippet]:
     """Snippets for "how does their relation change": the pair's chapter span (first to last
     meeting) is cut in thirds, and the first and last third get most of the budget and the
@@ -314,6 +328,7 @@ def evolution_evidence(
             budget_tokens=overhead + allowance,
             max_snippets=max(1, round(max_snippets * share)),
             spread=2,
+            shortlist=shortlist,
         )
         spare = allowance - sum(snippet_cost(s) for s in picked)
         chosen.extend(picked)

@@ -18,6 +18,7 @@ from graph.cooccurrence import (
     pair_statistics,
     pattern_weight,
     select_evidence,
+    shortlist_for,
     top_pairs,
 )
 from graph.dbutil import bulk_set
@@ -141,6 +142,11 @@ class Workspace:
         """Input tokens one request may spend on evidence."""
         return settings.EVIDENCE_TOKEN_BUDGET
 
+    @cached_property
+    def shortlist(self) -> int:
+        """Candidates fully ranked per question (fewer when the novel gets many questions)."""
+        return shortlist_for(budget.requests_for(self.novel.char_count), budget.MIN_REQUESTS)
+
 
 def find_characters(novel: Novel, ws: Workspace, progress: Progress) -> None:
     found = discover_characters(ws.chapters, limit=settings.GRAPH_CHARACTER_LIMIT)
@@ -193,7 +199,12 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
         # Person A is the more important one, so a rebuild orients every pair the same way.
         a, b = sorted((characters[stat.a], characters[stat.b]), key=lambda c: (c.rank, c.pk))
         snippets = select_evidence(
-            stat.locations, ws.store, a.names, b.names, budget_tokens=ws.budget
+            stat.locations,
+            ws.store,
+            a.names,
+            b.names,
+            budget_tokens=ws.budget,
+            shortlist=ws.shortlist,
         )
         # A relation a person set keeps its type and direction; its counts follow the text.
         relation = manual.get(Relation.key_for(a.pk, b.pk)) or Relation(
@@ -279,7 +290,12 @@ def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions, room: int) -
             (relation.target if relation.source == links["character"] else relation.source),
         )
         evidence = evolution_evidence(
-            stat.locations, ws.store, a.names, b.names, budget_tokens=ws.budget
+            stat.locations,
+            ws.store,
+            a.names,
+            b.names,
+            budget_tokens=ws.budget,
+            shortlist=ws.shortlist,
         )
         ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
         tasks.append(questions.task(ask, subject, relation.pk, **links))
@@ -297,7 +313,11 @@ def _attribute_tasks(
     tasks = []
     for character in novel.characters.order_by("-mention_count", "rank")[:count]:
         snippets = select_evidence(
-            mentions.get(character.pk, []), ws.store, character.names, budget_tokens=ws.budget
+            mentions.get(character.pk, []),
+            ws.store,
+            character.names,
+            budget_tokens=ws.budget,
+            shortlist=ws.shortlist,
         )
         ask = prompts.Question(prompts.ATTRIBUTE, character.names, [], snippets)
         tasks.append(questions.task(ask, character.name, character.pk, character=character))
