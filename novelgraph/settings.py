@@ -184,7 +184,7 @@ EMBED_PASSAGES = _bool("EMBED_PASSAGES", True)
 
 # --- Graph building ------------------------------------------------------------------------
 # Requests per novel (relation, evolution and attribute questions); 0: scaled to the novel's
-# length (400 per million characters, at least 450; see graph/budget.py).
+# length (390 per million characters, at least 450; see graph/budget.py).
 LLM_REQUEST_BUDGET = _read(env.int, "LLM_REQUEST_BUDGET", 0)
 if LLM_REQUEST_BUDGET < 0:
     raise ImproperlyConfigured("环境变量 LLM_REQUEST_BUDGET 必须 ≥ 0（0 表示按篇幅自动）")
