@@ -4,6 +4,7 @@ place, reads only the new or changed chapters, and asks again only what can chan
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from graph import pipeline, updates
+from graph.entities import scan_mentions
 from graph.models import (
     Chapter,
     Character,
@@ -344,3 +346,31 @@ def test_phases_of_a_relation_a_person_edited_are_not_asked_again(cut):
     assert RelationPhase.objects.filter(relation=relation, origin=Origin.MANUAL).count() == len(
         kept
     )
+
+
+def test_counts_of_a_character_merged_since_go_to_the_one_that_took_its_names(cut):
+    novel = Novel.objects.get()
+    kept, gone = novel.characters.get(name="沈青锋"), novel.characters.get(name="韩铁崖")
+    # What identity.apply does on a 同一人物 answer: the names move, the character goes.
+    kept.aliases = [*kept.aliases, *gone.names]
+    kept.save()
+    gone.delete()
+    upload_offline(SAMPLE, "--quiet")
+    kept.refresh_from_db()
+    chapters = list(novel.chapters.order_by("number").values_list("number", "text"))
+    rescan = scan_mentions(chapters, {c.pk: c.names for c in novel.characters.all()})
+    assert kept.mention_count == rescan.counts[kept.pk]
+
+
+def test_an_update_in_batch_mode_submits_only_its_own_questions(emu, upload, poll, tmp_path):
+    path = write(tmp_path, "青锋录_1-15.txt", first_chapters(15))
+    upload("--quiet", path=path)
+    poll()
+    first = set(emu.batches)
+    upload("--quiet")
+    poll()
+    novel = Novel.objects.get()
+    assert novel.stage == Novel.Stage.DONE
+    lines = [line for key, batch in emu.batches.items() if key not in first for line in batch.lines]
+    asked = set(novel.tasks.filter(version=2).values_list("custom_id", flat=True))
+    assert {json.loads(line)["custom_id"] for line in lines} == asked
