@@ -32,11 +32,12 @@ from graph.progress import Progress
 from graph.prompts import Snippet
 from graph.updates import UpdateWorkspace
 
-REASK_SHARE = 0.5  # new meetings, against the earlier ones, that make a relation worth asking again
-MORE_PRESENT = (
-    0.5  # new mentions, against the earlier ones, that make a character "much more present"
-)
-NEW_EVIDENCE_SHARE = 0.5  # of a question's snippet budget, for the new chapters when both are shown
+# New meetings (mentions), against the earlier ones, that make a relation worth asking again (a
+# character "much more present"); the share of a question's snippet budget for the new chapters
+# when earlier snippets are shown too.
+REASK_SHARE = 0.5
+MORE_PRESENT = 0.5
+NEW_EVIDENCE_SHARE = 0.5
 
 
 class _Asker:
@@ -129,15 +130,22 @@ def _timelines(asker: _Asker, relations: list[Relation], room: int) -> None:
             "relation_id", flat=True
         )
     )
-    ranked = []
+    often = []
     for relation in relations:
         meetings = _new_meetings(asker.ws, relation, since)
         if relation.pk not in edited and len(meetings) >= EVOLUTION_MIN_MEETINGS:
-            ranked.append((len(meetings), relation, meetings))
+            often.append((len(meetings), relation, meetings))
+    phases = _phases([relation.pk for _, relation, _ in often])
+    # A timeline to continue, or (none yet) a pair that now meets over a long stretch.
+    ranked = [item for item in often if item[1].pk in phases or _spans_long(asker.ws, item[1])]
     ranked.sort(key=lambda item: (-item[0], item[1].pk))
-    phases = _phases([relation.pk for _, relation, _ in ranked])
     for _, relation, meetings in ranked[:room]:
         _timeline(asker, relation, meetings, phases.get(relation.pk, []), since)
+
+
+def _spans_long(ws: UpdateWorkspace, relation: Relation) -> bool:
+    total = ws.totals.pairs.get(frozenset((relation.source_id, relation.target_id)))
+    return total is not None and evolves(total)
 
 
 def _phases(relation_ids: list[int]) -> dict[int, list[dict]]:
@@ -151,7 +159,7 @@ def _phases(relation_ids: list[int]) -> dict[int, list[dict]]:
                 "type": row.type,
                 "event": row.event,
                 "origin": row.origin,
-            }  # fmt: skip
+            }
         )
     return found
 
@@ -173,9 +181,6 @@ def _timeline(asker: _Asker, relation: Relation, meetings, earlier: list[dict], 
             "fallback": {"result": {"phases": known}, "origin": earlier[-1]["origin"]},
         }
         asker.ask(ask, subject, relation.pk, extra=extra, body=body, **links)
-        return
-    total = ws.totals.pairs.get(frozenset((a.pk, b.pk)))
-    if total is None or not evolves(total):
         return
     new = evolution_evidence(
         meetings, ws.store, a.names, b.names, budget_tokens=_share_budget(ws, a.names, b.names)
