@@ -182,6 +182,8 @@ def count_pairs(novel: Novel, ws: UpdateWorkspace, progress: Progress) -> None:
         Relation.objects.bulk_create(new, batch_size=500)
         novel.advance(Novel.Stage.PAIRS)
     reread = f"，另重读提到新人物的旧章节 {len(ws.reread)} 章" if ws.reread else ""
+    if missing:
+        reread += f"，补算此前没有保存计数的旧章节 {len(missing)} 章（仅此一次）"
     progress.line(
         f"共现统计完成：只读新增或修改的 {len(ws.chapters)} 章{reread}，其余章节用已存的计数；"
         f"{len(ws.pair_stats)} 对人物在新章节同段出现，新增 {len(new)} 对送去分类"

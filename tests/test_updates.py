@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -374,3 +375,16 @@ def test_an_update_in_batch_mode_submits_only_its_own_questions(emu, upload, pol
     lines = [line for key, batch in emu.batches.items() if key not in first for line in batch.lines]
     asked = set(novel.tasks.filter(version=2).values_list("custom_id", flat=True))
     assert {json.loads(line)["custom_id"] for line in lines} == asked
+
+
+def test_a_novel_stored_before_tallies_is_counted_once_when_first_updated(cut):
+    novel = Novel.objects.get()
+    novel.chapters.update(mentions=None, pairs=None)  # as the migration leaves older novels
+    output = upload_offline(SAMPLE)
+    assert re.search(r"补算此前没有保存计数的旧章节 \d+ 章", output)
+    assert not novel.chapters.filter(mentions__isnull=True).exists()
+    chapters = list(novel.chapters.order_by("number").values_list("number", "text"))
+    rescan = scan_mentions(chapters, {c.pk: c.names for c in novel.characters.all()})
+    assert {c.pk: c.mention_count for c in novel.characters.all()} == {
+        c.pk: rescan.counts.get(c.pk, 0) for c in novel.characters.all()
+    }

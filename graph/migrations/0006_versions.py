@@ -77,6 +77,7 @@ def first_versions(apps, schema_editor):
     Novel = apps.get_model("graph", "Novel")
     Chapter = apps.get_model("graph", "Chapter")
     NovelVersion = apps.get_model("graph", "NovelVersion")
+    Character = apps.get_model("graph", "Character")
     for novel in Novel.objects.all().iterator():
         numbers = []
         for chapter in Chapter.objects.filter(novel=novel).only("number", "title", "text").iterator():
@@ -95,6 +96,11 @@ def first_versions(apps, schema_editor):
             changed=sorted(numbers),
             added=len(numbers),
             created=novel.created,
+            # Who the characters of this first version are (an update tells the new ones apart).
+            roster={
+                str(pk): name
+                for pk, name in Character.objects.filter(novel=novel).values_list("pk", "name")
+            },
         )
 
 
