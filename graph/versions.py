@@ -173,16 +173,25 @@ def update(novel: Novel, parsed: Parsed, comparison: Comparison, source_name: st
     added, the novel sent back to the character stage."""
     by_number = {c.number: c for c in parsed.chapters}
     added = [c for c in parsed.chapters if c.number > comparison.stored]
+    fields = {
+        "sha256": parsed.sha256,
+        "encoding": parsed.encoding,
+        "source_name": source_name[:SOURCE_CHARS],
+        "char_count": len(parsed.text),
+    }
     with transaction.atomic():
+        # The claim: a conditional UPDATE, so of two processes updating one novel one does it.
+        rows = Novel.objects.filter(pk=novel.pk, sha256=novel.sha256, stage=Novel.Stage.DONE)
+        if not rows.update(**fields):
+            raise Refused(f"《{novel.title}》(id={novel.pk}) 刚被另一个进程更新，未做任何改动")
+        for name, value in fields.items():
+            setattr(novel, name, value)
         for number in comparison.edited:
             row = chapter_row(novel, by_number[number])
             novel.chapters.filter(number=number).update(
                 title=row.title, text=row.text, digest=row.digest, mentions=None, pairs=None
             )
         Chapter.objects.bulk_create([chapter_row(novel, c) for c in added], batch_size=500)
-        novel.sha256, novel.encoding = parsed.sha256, parsed.encoding
-        novel.source_name, novel.char_count = source_name[:SOURCE_CHARS], len(parsed.text)
-        novel.save(update_fields=["sha256", "encoding", "source_name", "char_count"])
         last = novel.versions.order_by("-number").values_list("number", flat=True).first() or 1
         version = NovelVersion.objects.create(
             novel=novel,

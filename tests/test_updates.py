@@ -388,3 +388,18 @@ def test_a_novel_stored_before_tallies_is_counted_once_when_first_updated(cut):
     assert {c.pk: c.mention_count for c in novel.characters.all()} == {
         c.pk: rescan.counts.get(c.pk, 0) for c in novel.characters.all()
     }
+
+
+def test_of_two_processes_updating_one_novel_only_one_does(cut):
+    from graph import versions
+
+    novel = Novel.objects.get()
+    stale = Novel.objects.get()  # what the second process read before the first one updated
+    parsed = pipeline.parse(SAMPLE.read_bytes())
+    digests = [Chapter.digest_of(c.title, c.text) for c in parsed.chapters]
+    comparison = versions.compare(versions.stored_digests(novel), digests)
+    versions.update(novel, parsed, comparison, "青锋录.txt")
+    before = rows()
+    with pytest.raises(versions.Refused):
+        versions.update(stale, parsed, comparison, "青锋录.txt")
+    assert rows() == before
