@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 
@@ -10,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from graph import replies, taxonomy
+from graph import continuation, replies, taxonomy
 from graph.dbutil import bulk_set
 
 ERROR_CHARS = 2000  # the longest error text kept on a row (last_error fields)
@@ -153,6 +154,13 @@ class Chapter(models.Model):
     number = models.PositiveIntegerField("章节号")
     title = models.CharField("标题", max_length=255)
     text = models.TextField("正文")
+    # sha256 of title and text: a longer file of the same novel is matched chapter by chapter.
+    digest = models.CharField("章节指纹", max_length=64, blank=True)
+    # What the chapter adds to the graph's counts, so an update sums them instead of rereading the
+    # book: mentions per character id {"12": 40}, paragraphs naming a pair {"12-30": 3}.
+    # Null: not counted yet (the pair stage counts it).
+    mentions = models.JSONField("提及计数", null=True, blank=True)
+    pairs = models.JSONField("共现计数", null=True, blank=True)
 
     class Meta:
         verbose_name = "章节"
@@ -161,9 +169,63 @@ class Chapter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["novel", "number"], name="graph_chapter_unique_number")
         ]
+        indexes = [
+            # Matching an upload: which stored novels have a chapter with this digest.
+            models.Index(fields=["digest"], name="graph_chapter_digest"),
+        ]
 
     def __str__(self) -> str:
         return self.title or f"第{self.number}章"
+
+    @staticmethod
+    def digest_of(title: str, text: str) -> str:
+        """The chapter's fingerprint: its stored title and its text."""
+        return hashlib.sha256(f"{title[:255]}\n{text}".encode()).hexdigest()
+
+
+class NovelVersion(models.Model):
+    """One upload that created or extended a novel: its file, its chapters, and what it cost."""
+
+    novel = models.ForeignKey(
+        Novel, on_delete=models.CASCADE, related_name="versions", verbose_name="小说"
+    )
+    number = models.PositiveIntegerField("版本")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    source_name = models.CharField("源文件", max_length=255, blank=True)
+    chapters = models.PositiveIntegerField("章节数")
+    char_count = models.PositiveIntegerField("字数", default=0)
+    # Chapters this version added or changed (all of them for the first version): what it reads.
+    changed = models.JSONField("新增或修改的章节", default=list, blank=True)
+    added = models.PositiveIntegerField("新增章节", default=0)
+    edited = models.PositiveIntegerField("修改章节", default=0)
+    # Character id -> name when the chapters were counted: counts of a character merged since
+    # are credited to whoever holds its name now.
+    roster = models.JSONField("计数时的人物", default=dict, blank=True, encoder=ReadableJSONEncoder)
+    created = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "版本"
+        verbose_name_plural = "版本"
+        ordering = ["novel_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["novel", "number"], name="graph_version_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"第{self.number}版（{self.chapters} 章）"
+
+    @property
+    def is_update(self) -> bool:
+        return self.number > 1
+
+    @property
+    def first_added(self) -> int | None:
+        """The first appended chapter (None when the version only edited chapters)."""
+        return self.chapters - self.added + 1 if self.added else None
+
+    def tasks(self) -> models.QuerySet:
+        """The questions this version asked."""
+        return self.novel.tasks.filter(version=self.number)
 
 
 class CharacterQuerySet(models.QuerySet):
@@ -518,6 +580,8 @@ class LLMTask(models.Model):
         verbose_name="人物",
     )
     custom_id = models.CharField("custom_id", max_length=64, unique=True)
+    # The NovelVersion.number that asked it (an update asks again only what can change).
+    version = models.PositiveIntegerField("版本", default=1)
     # What is asked, as data (names, snippets): the request body is rendered from it, and the
     # offline rules answer from it directly.
     question = models.JSONField("问题", default=dict, encoder=ReadableJSONEncoder)
@@ -560,10 +624,12 @@ class LLMTask(models.Model):
         return self.custom_id or f"LLMTask {self.pk}"
 
     @staticmethod
-    def custom_id_for(novel_id: int, kind: str, subject_id: int) -> str:
+    def custom_id_for(novel_id: int, kind: str, subject_id: int, version: int = 1) -> str:
         """The id a task's request carries through the Batch API: unique, ASCII, 6–64
-        characters (the service refuses a file with a shorter id), readable in the admin."""
-        return f"ng{novel_id}-{kind}-{subject_id}"
+        characters (the service refuses a file with a shorter id), readable in the admin.
+        An update's questions carry their version (the same subject may be asked again)."""
+        suffix = f"-v{version}" if version > 1 else ""
+        return f"ng{novel_id}-{kind}-{subject_id}{suffix}"
 
     @property
     def settled(self) -> bool:
@@ -584,6 +650,8 @@ class LLMTask(models.Model):
         except replies.ReplyError as exc:
             self.record_failure(f"回复无法解析：{exc}", counted=False)
             return
+        # A continued question (an update) answers for the new chapters: joined to what was known.
+        self.result = continuation.combine(self.question, self.result)
         self.status, self.origin, self.last_error = self.Status.SUCCEEDED, origin, ""
 
     def record_failure(self, error: str, *, counted: bool = True, permanent: bool = False) -> None:
@@ -593,9 +661,10 @@ class LLMTask(models.Model):
         self.last_error = error[:ERROR_CHARS]
         self.updated = timezone.now()
         if permanent or self.attempts >= settings.LLM_MAX_ATTEMPTS:
+            # The default, or (a question asked again by an update) the answer it had before.
             self.status = self.Status.DEFAULTED
-            self.result = replies.default_result(self.kind)
-            self.origin = Origin.DEFAULT
+            self.result, origin = continuation.fallback(self.question, self.kind)
+            self.origin = origin or Origin.DEFAULT
         else:
             self.status = self.Status.FAILED
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from graph import budget, prompts, taxonomy
+from graph import budget, prompts, tallies, taxonomy
 from graph.cooccurrence import (
     ParagraphStore,
     evolution_evidence,
@@ -23,10 +24,10 @@ from graph.cooccurrence import (
 )
 from graph.dbutil import bulk_set
 from graph.entities import discover_characters, scan_mentions
-from graph.models import Chapter, Character, LLMTask, Novel, Origin, Relation
+from graph.models import Chapter, Character, LLMTask, Novel, NovelVersion, Origin, Relation
 from graph.names import same_surname
 from graph.progress import Progress
-from graph.text import TextError, decode, split_chapters
+from graph.text import ChapterText, TextError, decode, split_chapters
 from graph.titles import book_title
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -68,14 +69,17 @@ def read_novel_file(path: Path) -> bytes:
     return data
 
 
-def ingest(
-    data: bytes, *, source_name: str, title: str | None = None, encoding: str | None = None
-) -> tuple[Novel, bool]:
-    """Store a novel and its chapters; the same bytes again return the stored novel (created=False)."""
-    digest = hashlib.sha256(data).hexdigest()
-    existing = Novel.objects.filter(sha256=digest).first()
-    if existing:
-        return existing, False
+@dataclass(frozen=True)
+class Parsed:
+    """A file read: its sha256, text, the encoding used, its chapters."""
+
+    sha256: str
+    text: str
+    encoding: str
+    chapters: list[ChapterText]
+
+
+def parse(data: bytes, encoding: str | None = None) -> Parsed:
     try:
         text, used = decode(data, encoding)
         chapters = split_chapters(text)
@@ -83,26 +87,56 @@ def ingest(
         raise InputError(str(exc)) from None
     if not chapters:
         raise InputError("文件中没有可用的正文")
+    return Parsed(hashlib.sha256(data).hexdigest(), text, used, chapters)
+
+
+def chapter_row(novel: Novel, chapter: ChapterText) -> Chapter:
+    title = chapter.title[:CHAPTER_TITLE_CHARS]
+    return Chapter(
+        novel=novel,
+        number=chapter.number,
+        title=title,
+        text=chapter.text,
+        digest=Chapter.digest_of(title, chapter.text),
+    )
+
+
+def ingest(
+    data: bytes,
+    *,
+    source_name: str,
+    title: str | None = None,
+    encoding: str | None = None,
+    parsed: Parsed | None = None,
+) -> tuple[Novel, bool]:
+    """Store a novel and its chapters (its first version); the same bytes again return the
+    stored novel (created=False). `parsed`: the file already parsed by the caller."""
+    digest = parsed.sha256 if parsed else hashlib.sha256(data).hexdigest()
+    existing = Novel.objects.filter(sha256=digest).first()
+    if existing:
+        return existing, False
+    parsed = parsed or parse(data, encoding)
     try:
         with transaction.atomic():
             novel = Novel.objects.create(
-                title=(title or book_title(text, source_name))[:TITLE_CHARS],
+                title=(title or book_title(parsed.text, source_name))[:TITLE_CHARS],
                 sha256=digest,
                 source_name=source_name[:SOURCE_CHARS],
-                encoding=used,
-                char_count=len(text),
+                encoding=parsed.encoding,
+                char_count=len(parsed.text),
             )
             Chapter.objects.bulk_create(
-                [
-                    Chapter(
-                        novel=novel,
-                        number=c.number,
-                        title=c.title[:CHAPTER_TITLE_CHARS],
-                        text=c.text,
-                    )
-                    for c in chapters
-                ],
-                batch_size=500,
+                [chapter_row(novel, c) for c in parsed.chapters], batch_size=500
+            )
+            NovelVersion.objects.create(
+                novel=novel,
+                number=1,
+                sha256=digest,
+                source_name=novel.source_name,
+                chapters=len(parsed.chapters),
+                char_count=novel.char_count,
+                added=len(parsed.chapters),
+                changed=[c.number for c in parsed.chapters],
             )
             novel.advance(Novel.Stage.PARSED)
     except IntegrityError:  # the same file uploaded by another process a moment ago
@@ -215,7 +249,10 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
         relation.snippets = [{"chapter": s.chapter, "text": s.text} for s in snippets]
         relations.append(relation)
     new = [r for r in relations if r.pk is None]
+    counted = tallies.count_chapters(index, ws.pair_stats.values())
     with transaction.atomic():
+        tallies.store(novel, [number for number, _ in ws.chapters], counted)
+        tallies.record_roster(novel, characters.values())
         bulk_set(characters.values(), ["mention_count", "first_chapter", "last_chapter"])
         novel.relations.exclude(origin=Origin.MANUAL).delete()
         Relation.objects.bulk_create(new, batch_size=500)
@@ -247,23 +284,35 @@ def evolves(stat) -> bool:
 
 
 class _Questions:
-    """Turns questions into task rows: the request body is rendered once, here."""
+    """Turns questions into task rows: the request body is rendered once, here. An update's
+    questions carry its version number; `body` and `extra` (stored beside the question, see
+    graph/continuation.py) are for the questions it continues."""
 
-    def __init__(self, novel: Novel):
-        self.novel = novel
+    def __init__(self, novel: Novel, version: int = 1):
+        self.novel, self.version = novel, version
         self.model, self.max_tokens = settings.LLM_MODEL, settings.LLM_MAX_TOKENS
 
-    def task(self, question: prompts.Question, subject: str, subject_id: int, **links) -> LLMTask:
-        body = prompts.request_body(
+    def task(
+        self,
+        question: prompts.Question,
+        subject: str,
+        subject_id: int,
+        *,
+        body: dict | None = None,
+        extra: dict | None = None,
+        **links,
+    ) -> LLMTask:
+        body = body or prompts.request_body(
             self.novel.title, question, model=self.model, max_tokens=self.max_tokens
         )
         return LLMTask(
             novel=self.novel,
             kind=question.kind,
             subject=subject[:SUBJECT_CHARS],
-            question=question.to_json(),
+            question=question.to_json() | (extra or {}),
             request=body,
-            custom_id=LLMTask.custom_id_for(self.novel.pk, question.kind, subject_id),
+            custom_id=LLMTask.custom_id_for(self.novel.pk, question.kind, subject_id, self.version),
+            version=self.version,
             **links,
         )
 
@@ -349,11 +398,26 @@ STAGES = {
 }
 
 
+def latest_version(novel: Novel) -> NovelVersion | None:
+    return novel.versions.order_by("-number").first()
+
+
+def local_stages(novel: Novel) -> tuple[dict, Workspace]:
+    """The local stages and their workspace: an update's when the novel's latest version
+    extended it (graph/updates.py), else the whole book's."""
+    version = latest_version(novel)
+    if version is not None and version.is_update:
+        from graph import updates  # updates builds on this module
+
+        return updates.STAGES, updates.UpdateWorkspace(novel, version)
+    return STAGES, Workspace(novel)
+
+
 def prepare(novel: Novel, progress: Progress) -> None:
     """Run the local stages that are not finished yet: characters, pairs, tasks."""
-    ws = Workspace(novel)
+    stages, ws = local_stages(novel)
     for stage in Novel.RESTARTABLE:
-        label, step = STAGES[stage]
+        label, step = stages[stage]
         if not novel.reached(stage):
             progress.line(f"▶ {label}…")
             step(novel, ws, progress)
@@ -364,6 +428,12 @@ def restart_from(novel: Novel, stage: str) -> None:
     stays: locked aliases, manual relations and attributes (and the characters they belong to)."""
     previous = Novel.Stage.values[Novel.stage_index(stage) - 1]
     if not novel.reached(stage):
+        return
+    version = latest_version(novel)
+    if version is not None and version.is_update:
+        from graph import updates
+
+        updates.restart_from(novel, version, previous)
         return
     with transaction.atomic():
         novel.tasks.all().delete()

@@ -6,7 +6,10 @@ The one change made here is a re-upload's new title (`reuse`); everything else o
 
 from __future__ import annotations
 
-from graph.models import TO_SEND, Mode, Novel
+from collections import Counter
+
+from graph import budget
+from graph.models import TO_SEND, Mode, Novel, NovelVersion
 from graph.text import PART_CHARS, headingless
 from graph.titles import title_in_file_name
 
@@ -26,6 +29,28 @@ def created(novel: Novel, *, title_given: bool) -> list[str]:
             f"（每部分不超过 {PART_CHARS} 字），章节号即部分号"
         )
     return lines
+
+
+def updated(novel: Novel, version: NovelVersion) -> str:
+    """The line that says a file updated a stored novel instead of starting a new one."""
+    edited = f"、修改 {version.edited} 章" if version.edited else ""
+    return (
+        f"这是已上传的《{novel.title}》(id={novel.pk}) 的新版本：已更新为第 {version.number} 版，"
+        f"新增 {version.added} 章{edited}（共 {version.chapters} 章），只分析新增和修改的章节、"
+        "只问可能变化的问题；人物保留原 id、别名和人工修改（要单独保存为新小说，加 --new）"
+    )
+
+
+def update_plan(novel: Novel, version: NovelVersion) -> list[str]:
+    """A dry run of an update: what it asks, against what a fresh run of the book would."""
+    kinds = Counter(version.tasks().values_list("kind", flat=True))
+    return [
+        f"第 {version.number} 版更新：新增或修改 {len(version.changed)} 章，"
+        f"本次 {sum(kinds.values())} 个问题（全书重新构建的预算为 {budget.requests_for(novel.char_count)} 个）",
+        f"  关系问题 {kinds['relation']} 个：新进入的人物对，以及新章节中相遇明显增多的人物对",
+        f"  演变问题 {kinds['evolution']} 个：在新章节中多次相遇的人物对，接着已知的阶段往下问",
+        f"  属性问题 {kinds['attribute']} 个：新出现或出场明显增多的人物",
+    ]
 
 
 def reuse(novel: Novel, *, title: str | None, encoding: str | None) -> list[str]:

@@ -59,7 +59,7 @@ def test_a_reupload_with_a_title_renames_the_novel_and_says_so(tmp_path) -> None
 def test_a_rename_to_a_title_already_taken_names_the_id_to_use(tmp_path) -> None:
     upload(sample_copy(tmp_path, "a.txt", "《青锋录》\n"), "--quiet")
     path = sample_copy(tmp_path, "b.txt")
-    upload(path, "--quiet")
+    upload(path, "--quiet", "--new")  # the same chapters: without --new, the same novel
     output = upload(path, "--title", "青锋录")
     renamed = Novel.objects.get(source_name="b.txt")
     assert f"另有同名小说，命令中请用 id={renamed.pk}" in output

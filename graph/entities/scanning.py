@@ -30,6 +30,8 @@ class MentionIndex:
     first: dict[Key, int] = field(default_factory=dict)
     last: dict[Key, int] = field(default_factory=dict)
     paragraphs: list[tuple[int, int, frozenset[Key]]] = field(default_factory=list)
+    # Mentions per chapter: {chapter number: {key: count}} (what an update of the novel sums).
+    per_chapter: dict[int, dict[Key, int]] = field(default_factory=dict)
 
 
 def build_automaton(names: Mapping[Key, Sequence[str]]) -> tuple[ahocorasick_rs.AhoCorasick, list]:
@@ -79,6 +81,7 @@ def scan_mentions(
         starts = [m.end() for m in _NEWLINE.finditer(body)]
         current_par = -1
         current_keys: set = set()
+        here = index.per_chapter.setdefault(number, {})
         for pattern_index, start, _end in matches:
             key = keys[pattern_index]
             if key is _AMBIGUOUS:
@@ -90,6 +93,7 @@ def scan_mentions(
                 current_par, current_keys = par, set()
             current_keys.add(key)
             counts[key] = counts.get(key, 0) + 1
+            here[key] = here.get(key, 0) + 1
             # min/max rather than first/last seen: callers may pass chapters out of order.
             if key not in first or number < first[key]:
                 first[key] = number

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import batches, budget, dispatch, embeddings, pipeline, upload_notes
+from graph import batches, budget, dispatch, embeddings, pipeline, upload_notes, versions
 from graph.llm.realtime import RunStopped
 from graph.llm.zhipu import ZhipuClient, ZhipuError, client_from_settings
 from graph.management.loop import Rounds
@@ -51,6 +51,17 @@ class Command(BaseCommand):
             help=f"--wait 的轮询间隔（秒，至少 1），默认 POLL_INTERVAL（现为 {settings.POLL_INTERVAL}）",
         )
         parser.add_argument("--quiet", action="store_true", help="只输出最后的汇总")
+        which = parser.add_mutually_exclusive_group()
+        which.add_argument(
+            "--new",
+            action="store_true",
+            help="作为一部新小说保存，即使它是已上传小说的加长版（默认会更新那部小说）",
+        )
+        which.add_argument(
+            "--update",
+            metavar="NOVEL",
+            help="更新这部小说（id 或完整书名）：文件的前面各章须与它已存的章节一致（允许少量修改）",
+        )
 
     def handle(self, *args, **options):
         progress = Progress(self.stdout, quiet=options["quiet"])
@@ -85,20 +96,31 @@ class Command(BaseCommand):
         path = Path(options["path"])
         try:
             data = pipeline.read_novel_file(path)
-            novel, created = pipeline.ingest(
-                data, source_name=path.name, title=options["title"], encoding=options["encoding"]
+            target = versions.find_novel(options["update"]) if options["update"] else None
+            received = versions.receive(
+                data,
+                source_name=path.name,
+                title=options["title"],
+                encoding=options["encoding"],
+                new=options["new"],
+                target=target,
             )
         except pipeline.InputError as exc:
             raise CommandError(str(exc), returncode=2) from None
-        if created:
+        novel = received.novel
+        if received.how == "created":
             progress.line(
                 f"已读取《{novel.title}》：编码 {novel.encoding}，{novel.char_count} 字，"
                 f"{novel.chapters.count()} 章"
             )
             notes = upload_notes.created(novel, title_given=bool(options["title"]))
+        elif received.how == "updated":
+            progress.line(upload_notes.updated(novel, received.version))
+            notes = upload_notes.reuse(novel, title=options["title"], encoding=None)
         else:
+            same = "这本小说已上传过" if received.how == "same" else "文件的章节与已上传的一致"
             progress.line(
-                f"这本小说已上传过（《{novel.title}》，id={novel.pk}，阶段：{novel.get_stage_display()}），"
+                f"{same}（《{novel.title}》，id={novel.pk}，阶段：{novel.get_stage_display()}），"
                 "继续未完成的阶段"
             )
             notes = upload_notes.reuse(novel, title=options["title"], encoding=options["encoding"])
@@ -121,7 +143,13 @@ class Command(BaseCommand):
                 return
 
     def print_estimate(self, novel: Novel) -> None:
-        for line in budget.describe(novel):
+        version = pipeline.latest_version(novel)
+        lines = (
+            upload_notes.update_plan(novel, version)
+            if version and version.is_update
+            else budget.describe(novel)
+        )
+        for line in lines:
             self.stdout.write(line)
         figures = dispatch.estimate(novel)
         labels = dict(LLMTask.Kind.choices)
