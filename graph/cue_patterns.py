@@ -14,6 +14,11 @@ _YOUNGER_BROTHER = "弟(?!子)"
 _UNDERLINGS = "手下|部下|部将|家将|心腹|家人|丫鬟|丫头|小厮|奴才|仆人|家丁|侍女"
 _SENTENCE_OPENS = "(?:^|(?<=[。！？”\n]))"
 _NO_OBJECT = "(?=[，。！？；：、”\n]|$|了|一|起来|数|几|[二三四五六七八九十百]|多|良久|不|于|在|之|时|到|得|哩|呢|哪|啊|呀|着|罢|也|矣)"
+_NOT_KIN_OF_A_THIRD = "(?<![父母兄弟子女叔伯舅妻夫姐妹侄孙])"
+_POSTS = (
+    "先锋|前部|后军|左军|右军|中军|合后|大将|上将|都督|大都督|军师|元帅|参谋|太守|刺史|将军|都尉|"
+    "校尉|副将|监军|护卫|向导|前锋|副先锋|后应|接应|救应|总兵|统领|参军"
+)
 _HIT = "打(?!发|听|扮|点|量|算|开|从|紧|谅|坐|盹|水|趣|架子)"
 # (template, type code, who is senior: "X", "Y" or None, weight). {X} and {Y} are the two people.
 TEMPLATES: tuple[tuple[str, str, str | None, float], ...] = (
@@ -64,6 +69,14 @@ TEMPLATES: tuple[tuple[str, str, str | None, float], ...] = (
         3,
     ),
     ("{X}(?:的|之)?(?:弟弟|兄弟|胞弟|舍弟|贤弟)~2{Y}", "sibling", "X", 3),
+    # X第三个孩儿，名唤做Y; X的二女儿，乳名Y
+    (
+        "{X}(?:的|之)?(?:第[一二三四五六七八九十]个|[大二三四五六七八九十]|长|次|幼|小)"
+        "(?:孩儿|儿子|女儿|太子|公主|姑娘|儿|女|子)[，,]?(?:名|唤|叫|做|乳名|小名|俗名|学名){1,3}{Y}",
+        "kin",
+        "X",
+        3,
+    ),
     (
         "{Y}(?:的|之)?(?:父亲|母亲|爹爹|祖母|祖父|叔叔|叔父|伯父|舅舅|姐姐|之父|之母)~2{X}",
         "kin",
@@ -76,11 +89,17 @@ TEMPLATES: tuple[tuple[str, str, str | None, float], ...] = (
     (f"{{X}}(?:是|乃|系)~3{{Y}}(?:的|之){_BY_BLOOD}(?:父|母|姐|叔|舅|伯|姑|姨)", "kin", "X", 3),
     ("{X}(?:是|乃|系)~3{Y}(?:的|之)(?:亲|胞|同胞)?(?:兄|哥)", "sibling", "X", 3),
     ("{X}、?{Y}(?:父子|母子|母女|父女|叔侄|祖孙|姑侄|舅甥)", "kin", "X", 2.5),
-    # A single kin word before a name in the other's sentence: 策……使弟孙权, 谥父孙坚
-    (f"{{X}}≈15{_KIN_LEAD}(?:长|次|幼|二|三|爱|其)?(?:子|女|侄|孙)~0{{Y}}", "kin", "X", 1.5),
-    (f"{{X}}≈15{_KIN_LEAD}(?:二|三|其)?弟~0{{Y}}", "sibling", "X", 1.5),
-    (f"{{Y}}≈15{_KIN_LEAD}(?:父|母|叔|伯|舅)~0{{X}}", "kin", "X", 1.5),
-    (f"{{Y}}≈15{_KIN_LEAD}兄~0{{X}}", "sibling", "X", 1.5),
+    # A single kin word before a name in the other's sentence: 策……使弟孙权. Not where the first
+    # name has one too (谥父孙坚……兄孙策: both are kin of a third).
+    (
+        f"{_NOT_KIN_OF_A_THIRD}{{X}}≈15{_KIN_LEAD}(?:长|次|幼|二|三|爱|其)?(?:子|女|侄|孙)~0{{Y}}",
+        "kin",
+        "X",
+        1.5,
+    ),
+    (f"{_NOT_KIN_OF_A_THIRD}{{X}}≈15{_KIN_LEAD}(?:二|三|其)?弟~0{{Y}}", "sibling", "X", 1.5),
+    (f"{_NOT_KIN_OF_A_THIRD}{{Y}}≈15{_KIN_LEAD}(?:父|母|叔|伯|舅)~0{{X}}", "kin", "X", 1.5),
+    (f"{_NOT_KIN_OF_A_THIRD}{{Y}}≈15{_KIN_LEAD}兄~0{{X}}", "sibling", "X", 1.5),
     ("{X}、?{Y}(?:兄弟|兄妹|姐妹|姊妹|姐弟|弟兄)", "sibling", "X", 2),
     # Adoption: Y拜X为父, X收Y为义子
     ("{Y}~4拜{X}为(?:义父|父|义母|母|干爹|干娘|干妈|寄父)", "kin", "X", 3),
@@ -110,9 +129,6 @@ TEMPLATES: tuple[tuple[str, str, str | None, float], ...] = (
     ("{X}、?{Y}(?:夫妻|夫妇|两口子)", "lovers", None, 3),
     ("{X}~4(?:爱慕|倾心|钟情|思念|想念)~3{Y}", "lovers", None, 1.5),
     # 结义
-    # Both named in the sentence that tells of a swearing: often the swearing of others (the
-    # speaker recalls his own with a third), so it needs agreement.
-    (f"{{X}}≈20{{Y}}≈12{_SWEAR}", "sworn", None, 1.5),
     (f"{{X}}，?~6(?:与|和|同|跟)~1{{Y}}≈10{_SWEAR}", "sworn", None, 3),
     # Named together in a list, then the swearing: 念X、Z、Y，虽然异姓，既结为兄弟
     (f"{{X}}、(?:[^、，。！？“”]{{1,4}}、)?{{Y}}≈16{_SWEAR}", "sworn", None, 3),
@@ -210,6 +226,11 @@ TEMPLATES: tuple[tuple[str, str, str | None, float], ...] = (
     # The subject of a sentence gives an order to the other: 操出马视之，……便令许褚出马
     ("(?:^|(?<=[。！？”\n])){X}≈30(?:令|命|遣|差|唤|教)~0{Y}", "lord", "X", 1.5),
     ("{Y}~6(?:拜|奉|尊|称)~2{X}为(?:主公|主|君)", "lord", "X", 3),
+    # Appointing the other to a post (X……差Y为先锋), advising him (X欲出迎，Y谏曰), reporting to
+    # him (Y遣使奏闻X)
+    (f"{{X}}≈30(?:差|令|命|拜|封|任|以|用|点)~2{{Y}}为(?:{_POSTS})", "lord", "X", 2),
+    ("{X}≈16，{Y}~2(?:谏|进谏|苦谏|力谏)(?:曰|道|：)", "lord", "X", 1.5),
+    ("{Y}≈20(?:奏闻|奏知|启奏|回奏)~1{X}", "lord", "X", 2),
     # 敌对
     ("{X}~4(?:引兵|引军|领兵|提兵|引|领)≈12(?:迎|战|拒|敌|击|攻)~1{Y}", "enemy", None, 2),
     (

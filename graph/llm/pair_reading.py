@@ -146,7 +146,7 @@ def senior_votes(code: str, facts: Question, signals: list[cues.Signal]) -> floa
             for names in (facts.names_a, facts.names_b)
         )
         votes += 3 * (elder_a - elder_b)
-    return votes or _role_marker_votes(code, facts)
+    return votes or _role_marker_votes(code, facts) or _parent_votes(code, facts)
 
 
 def _role_marker_votes(code: str, facts: Question) -> float:
@@ -163,3 +163,13 @@ def _role_marker_votes(code: str, facts: Question) -> float:
                 votes += side * sign * len(re.findall(f"{marker}{names}|{names}{marker}", text))
                 votes -= side * sign * len(re.findall(f"{names}的{marker}", text))
     return votes
+
+
+def _parent_votes(code: str, facts: Question) -> float:
+    """A last hint between kin: 父 or 母 right before a name (因思父孙坚) makes that one the
+    elder; not 师父."""
+    if code != "kin":
+        return 0
+    a, b = cues.names_pattern(facts.names_a), cues.names_pattern(facts.names_b)
+    text = "\n".join(s.text for s in facts.snippets)
+    return len(re.findall(f"(?<!师)[父母]{a}", text)) - len(re.findall(f"(?<!师)[父母]{b}", text))
