@@ -220,6 +220,7 @@ def _joint(clauses: list[str]) -> bool:
     )
 
 
+_HEARD = re.compile("闻得|听得|听见|只闻|忽闻|又闻|只听|忽听|但听|耳听")
 _SENTENCE_START = re.compile("[。！？”\n][^。！？”\n]*$")
 _OBJECT_MARK = "对|向|朝|冲着|问|谓|指着|叫|劝|骂|喝|和|与|同|跟|把|被"
 
@@ -243,8 +244,9 @@ def _speaker_and_weight(
     """Who of the two speaks, and how sure we are that the other is the one spoken to."""
     clauses = re.split("[，；]", lead)
     verb_clause = clauses[-1]
-    if _joint(clauses):
-        return None  # "X、Y道", "X引Y近前道": they speak together, to someone else
+    if _joint(clauses) or _HEARD.search(verb_clause):
+        # "X、Y道", "X引Y近前道": they speak together, to someone else; "又闻得叫声": heard
+        return None
     speaker = _clause_subject(verb_clause, names)
     for side, pattern in names.items():  # "X对Y道": X speaks to Y
         if re.search(f"(?:{_OBJECT_MARK}){pattern.pattern}", verb_clause):
@@ -340,6 +342,8 @@ def vocative_speakers(text: str, names_a, names_b, words: str) -> set[str]:
         opening = _SENTENCE_START.search(text, max(0, match.start() - 40), match.start())
         start = opening.start() + 1 if opening else max(0, match.start() - 40)
         clauses = re.split("[，；]", text[start : match.start("q")])
+        if _HEARD.search(clauses[-1]):
+            continue
         if _joint(clauses):
             found.update(names)
             continue

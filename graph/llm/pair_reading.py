@@ -12,14 +12,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from graph import cues
+from graph import cues, names
 from graph.llm import weighing
 from graph.prompts import Question, Snippet
 
 MASTER_WORDS = "师父|师傅|师尊|恩师"
 SHARED_MASTER = 3.0  # both call someone 师父: fellow disciples, not master and pupil
 FAMILY_WORD = 1.5  # a family word near two of one surname: a snippet that shows kin
+FAMILY_REACH = 120  # at most this stretch from 10 before the first name to 30 after the second
 SURNAME_PRIOR = 1.5  # one surname backs kin cues as another snippet would; it never makes them
+WIFE_TITLES = "(?:夫人|太太|奶奶|娘子|[^母]氏)$"
 ELDER_TITLES = "(?:母|夫人|太太|姨妈|姨娘|老爷|父|翁|天王|老君|老母)$"
 
 
@@ -77,7 +79,9 @@ def _snippet_signals(
     snippet: Snippet, facts: Question, one_surname: bool, fellows: bool
 ) -> list[cues.Signal]:
     a, b = facts.names_a, facts.names_b
-    signals = resolve(cues.relation_signals(snippet.text, a, b), one_surname)
+    two_surnames = bool(names.surnames(a)) and bool(names.surnames(b))
+    signals = resolve(cues.relation_signals(snippet.text, a, b), one_surname, two_surnames)
+    signals = [s for s in signals if not _wife_serves(s, a, b)]
     if one_surname and family_words(snippet.text, a, b):
         signals.append(cues.Signal("kin", None, FAMILY_WORD, "near"))
     if fellows:  # a 师父 heard between them was said to their master
@@ -90,17 +94,28 @@ def _snippet_signals(
     return signals
 
 
-def resolve(signals: list[cues.Signal], one_surname: bool) -> list[cues.Signal]:
-    """Brother words mean kin between two of one surname, sworn brothers otherwise; said as a
-    form of address between two surnames they mean nothing (cousins, friends, fellows)."""
+def _wife_serves(signal: cues.Signal, names_a: list[str], names_b: list[str]) -> bool:
+    """A lord cue whose junior is named as a wife (王夫人, 尤氏, 琏二奶奶): a daughter-in-law
+    waiting on her elders, not a servant."""
+    if signal.code != "lord" or signal.senior is None:
+        return False
+    junior = names_b if signal.senior == "a" else names_a
+    return any(re.search(WIFE_TITLES, name) for name in junior)
+
+
+def resolve(signals: list[cues.Signal], one_surname: bool, two_surnames: bool = True) -> list:
+    """Brother words mean kin between two of one surname, sworn brothers between two known
+    surnames, nothing where a surname is unknown (探春, 惜春: sisters or cousins); said as a form
+    of address between two surnames they mean nothing (cousins, friends, fellows)."""
     resolved = []
     for s in signals:
         if s.code == "sibling_address" or (s.code == "sibling" and s.senior is None):
             if one_surname:
                 resolved.append(cues.Signal("kin", s.senior, s.weight, s.via))
         elif s.code == "sibling":
-            code = "kin" if one_surname else "sworn"
-            resolved.append(cues.Signal(code, s.senior, s.weight, s.via))
+            if one_surname or two_surnames:
+                code = "kin" if one_surname else "sworn"
+                resolved.append(cues.Signal(code, s.senior, s.weight, s.via))
         else:
             resolved.append(s)
     return resolved
@@ -123,6 +138,8 @@ def family_words(text: str, names_a: list[str], names_b: list[str]) -> bool:
     """A family word (父亲, 儿子, 侄女 …) near the two names. Not brother words: sworn brothers
     of one surname use them too. Names are masked first (王夫人 holds no 夫人)."""
     near = cues.mark_names(focus(text, names_a, names_b), names_a, names_b)
+    if len(near) > FAMILY_REACH:  # the two stand too far apart to be spoken of together
+        return False
     anchors = [i for i, ch in enumerate(near) if ch in (cues.MARK_A, cues.MARK_B)]
     return any(s.code == "kin" for s in cues.near_signals(near, anchors))
 
@@ -158,10 +175,10 @@ def _role_marker_votes(code: str, facts: Question) -> float:
             if marker_code != code:
                 continue
             sign = 1 if role == "senior" else -1
-            for names, side in ((a, 1), (b, -1)):
+            for pattern, side in ((a, 1), (b, -1)):
                 text = snippet.text
-                votes += side * sign * len(re.findall(f"{marker}{names}|{names}{marker}", text))
-                votes -= side * sign * len(re.findall(f"{names}的{marker}", text))
+                votes += side * sign * len(re.findall(f"{marker}{pattern}|{pattern}{marker}", text))
+                votes -= side * sign * len(re.findall(f"{pattern}的{marker}", text))
     return votes
 
 
