@@ -6,7 +6,9 @@
 
 Runs upload_novel on a scratch database (or the one given, where --restart-from reuses the
 stored characters), then prints: the share of gold relation pairs present as edges, type accuracy
-on those present, direction accuracy for directed types, a confusion table (gold × predicted) and
+on those present, typed precision (of the present pairs typed other than 共现, the share right) and
+coverage (typed / present), direction accuracy for directed types, a confusion table (gold ×
+predicted) and
 the share of gold evolutions whose timeline types appear, in order, in the edge's phases.
 """
 
