@@ -5,7 +5,8 @@ Shared by evidence selection (prefer snippets that show a relation) and the offl
 
 - constructions that join the two names ("X之子Y", "Y拜X为师", "X令Y…", "X与Y交战");
 - what one of them says to the other (“师父”, “主公”, “泼猴”, a quote opened by "Y对X道");
-- plain cue words near the names (weak: they may speak of someone else).
+- plain cue words near the names (weak: they may speak of someone else). They rank evidence;
+  the offline rules type nothing with them, but for a family word between two of one surname.
 
 Pure data and small helpers; no I/O. No character names of any novel belong here.
 """

@@ -15,7 +15,7 @@ from graph import cues, taxonomy
 SNIPPET_CAP = 3.0  # one busy scene (a battle full of 杀, a chat full of 姐姐) counts once
 DEFINING = 3.0  # a single construction this heavy says the type on its own ("X之子Y")
 SHOWS = 1.5  # a snippet whose cues for a type weigh this much shows the type
-MIN_SCORE = 3.0  # without a defining construction: two snippets' worth of agreement
+MIN_SCORE = 3.0  # without a defining construction: cues adding up to this (two snippets' worth)
 MARGIN = 2.0  # the winner outweighs any other type this many times, or it is not clear
 # Specific relations outrank the generic ones when both pass: a lord who gives orders to his
 # sworn brother, a father who commands his son.
