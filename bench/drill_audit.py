@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from graph import phases as phases_of
+from graph import taxonomy
 from graph.llm.zhipu import parse_result_line
 from graph.models import BatchJob, CharacterAttribute, LLMTask, Novel, Origin, RelationPhase
 from graph.prompts import ATTRIBUTE_KEYS
@@ -150,6 +152,22 @@ def audit(novel_ids: list[int], emu=None, client=None) -> Audit:
     return found
 
 
+def _timelines(tasks: list[LLMTask]) -> dict[int, list[dict]]:
+    """Per relation, the phases of its fullest answered evolution task (as results.py picks)."""
+    best: dict[int, LLMTask] = {}
+    for task in tasks:
+        if task.kind != "evolution" or not task.relation_id:
+            continue
+        key = (task.origin not in ("", Origin.DEFAULT), len((task.result or {}).get("phases", [])))
+        held = best.get(task.relation_id)
+        if held is None or key > (
+            held.origin not in ("", Origin.DEFAULT),
+            len((held.result or {}).get("phases", [])),
+        ):
+            best[task.relation_id] = task
+    return {rid: (t.result or {}).get("phases", []) for rid, t in best.items()}
+
+
 def check_graph(novel: Novel, tasks: list[LLMTask], found: Audit) -> None:
     """Every settled result is in the graph, once."""
     relations = {r.pk: r for r in novel.relations.all()}
@@ -160,6 +178,7 @@ def check_graph(novel: Novel, tasks: list[LLMTask], found: Audit) -> None:
     for a in CharacterAttribute.objects.filter(character__novel=novel).exclude(origin="manual"):
         attributes[a.character_id][a.key, a.value] += 1
     expected_phases, expected_attributes = defaultdict(Counter), defaultdict(Counter)
+    timelines = _timelines(tasks)
     for task in tasks:
         result, origin = task.result or {}, task.origin or Origin.DEFAULT
         if task.kind == "relation" and task.relation_id:
@@ -167,8 +186,12 @@ def check_graph(novel: Novel, tasks: list[LLMTask], found: Audit) -> None:
             a = task.character_id
             b = relation.target_id if relation.source_id == a else relation.source_id
             ends = (b, a) if result.get("direction") == "b->a" else (a, b)
+            kind = result.get("type")
+            if kind == taxonomy.DEFAULT_TYPE and origin != Origin.DEFAULT:
+                # a 共现 answer takes the type its timeline names (graph/results.py)
+                kind = phases_of.dominant(timelines.get(task.relation_id, [])) or kind
             got = (relation.source_id, relation.target_id, relation.type, relation.origin)
-            if got != (*ends, result.get("type"), origin):
+            if got != (*ends, kind, origin):
                 found.lost.add(task.custom_id)
         elif task.kind == "evolution" and task.relation_id:
             for p in result.get("phases", []):

@@ -6,7 +6,9 @@
 
 Runs upload_novel on a scratch database (or the one given, where --restart-from reuses the
 stored characters), then prints: the share of gold relation pairs present as edges, type accuracy
-on those present, direction accuracy for directed types, a confusion table (gold × predicted) and
+on those present, typed precision (of the present pairs typed other than 共现, the share right) and
+coverage (typed / present), direction accuracy for directed types, a confusion table (gold ×
+predicted) and
 the share of gold evolutions whose timeline types appear, in order, in the edge's phases.
 """
 
@@ -105,7 +107,7 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
             return None
         return edges.get(Relation.key_for(ca.pk, cb.pk))
 
-    present = typed = directed = direct_right = equivalent = 0
+    present = typed = directed = direct_right = equivalent = labelled = 0
     confusion: Counter = Counter()
     misses = []
     for rel in gold["relations"]:
@@ -116,6 +118,7 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
         present += 1
         code = taxonomy.CODE_BY_LABEL[rel["type"]]
         confusion[(rel["type"], taxonomy.label(e.type))] += 1
+        labelled += e.type != taxonomy.DEFAULT_TYPE
         if e.type != code and (code, e.type) not in EQUIVALENT:
             continue
         typed += 1
@@ -154,9 +157,14 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
             )
         )
     total = len(gold["relations"])
+    right_cooccur = confusion[(taxonomy.label(taxonomy.DEFAULT_TYPE),) * 2]
     figures = {
         "present": present / total,
         "type": typed / max(1, present),
+        # Of the present pairs typed other than 共现, the share typed right (同门 counts on a gold
+        # 盟友); a gold 共现 pair never counts here, predicted right or not.
+        "typed_precision": (typed - right_cooccur) / max(1, labelled),
+        "coverage": labelled / max(1, present),
         "direction": direct_right / max(1, directed),
         "evolution": evo_right / max(1, len(gold["evolutions"])),
     }
@@ -166,6 +174,11 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
     print(
         f"类型正确 type accuracy (on present): {typed}/{present} = {figures['type']:.2f}"
         f"（其中 {equivalent} 个同门记作盟友；严格 strict {(typed - equivalent) / max(1, present):.2f}）"
+    )
+    print(
+        f"有类型的精确率 typed precision (present, predicted ≠ 共现): {typed - right_cooccur}/{labelled}"
+        f" = {figures['typed_precision']:.2f}；覆盖率 coverage (typed / present): "
+        f"{labelled}/{present} = {figures['coverage']:.2f}"
     )
     print(
         f"方向正确 direction accuracy (directed, typed right): {direct_right}/{directed} = {figures['direction']:.2f}"

@@ -5,7 +5,8 @@ Shared by evidence selection (prefer snippets that show a relation) and the offl
 
 - constructions that join the two names ("X之子Y", "Y拜X为师", "X令Y…", "X与Y交战");
 - what one of them says to the other (“师父”, “主公”, “泼猴”, a quote opened by "Y对X道");
-- plain cue words near the names (weak: they may speak of someone else).
+- plain cue words near the names (weak: they may speak of someone else). They rank evidence;
+  the offline rules type nothing with them, but for a family word between two of one surname.
 
 Pure data and small helpers; no I/O. No character names of any novel belong here.
 """
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graph.cue_patterns import ADDRESS, INSULTS, TEMPLATES, THREATS
+from graph.cue_patterns import ADDRESS, GRIEVANCES, INSULTS, TEMPLATES, THREATS
 from graph.names import SURNAMES
 from graph.names import names_pattern as names_pattern  # also read as cues.names_pattern
 from graph.names import same_surname as same_surname  # also read as cues.same_surname
@@ -25,9 +26,10 @@ _BREAK = "，、。！？；：“”‘’「」\n"
 
 
 def _expand(template: str) -> str:
-    """`~N`: up to N characters within one clause; `≈N`: up to N characters within a sentence."""
+    """`~N`: up to N characters within one clause; `≈N`: up to N characters within a sentence
+    (not into or out of a quote)."""
     template = re.sub(r"~(\d+)", lambda m: f"[^{_BREAK}]{{0,{m[1]}}}", template)
-    return re.sub(r"≈(\d+)", lambda m: f"[^。！？\n]{{0,{m[1]}}}", template)
+    return re.sub(r"≈(\d+)", lambda m: f"[^。！？“”\n]{{0,{m[1]}}}", template)
 
 
 # Plain words near the names (weak; only 2+ characters: single ones are everywhere). Role
@@ -164,7 +166,11 @@ def _address_signals(quote: str, speaker: str, weight: float) -> list[Signal]:
             senior = None if role is None else (other if role == "junior" else speaker)
             found.append(Signal(code, senior, w * weight, "address"))
     head = quote[:40]
-    if (_YOU_INSULT.search(head) and not re.search(INSULTS, opening)) or re.search(THREATS, head):
+    if (
+        (_YOU_INSULT.search(head) and not re.search(INSULTS, opening))
+        or re.search(THREATS, head)
+        or re.search(_expand(GRIEVANCES), head)
+    ):
         found.append(Signal("enemy", None, 1.5 * weight, "address"))
     return found
 
@@ -182,9 +188,17 @@ _MINE = (  # 我的 + role + the other's name: (role words, type, the other is "
     ("父亲|爹爹|爹|母亲|娘|哥哥|兄长|姐姐", "kin", "senior"),
     ("儿子|女儿|孩儿|弟弟|妹妹", "kin", "junior"),
     ("主公|主人|主上", "lord", "senior"),
+    ("师兄|师弟|师姐|师妹", "fellow", None),
     ("好友|朋友|知己|同伴|老友|故交", "ally", None),
     ("结拜大哥|结拜兄弟|结义兄弟|义兄|义弟|结拜", "sworn", None),
     ("妻子|夫人|娘子|丈夫|夫君|未婚妻|未婚夫|心上人", "lovers", None),
+)
+# What the speaker says of himself and the other by name: “我早已和Y结盟”
+_WITH_ME = (
+    ("结盟|联手|联合|合伙|同心|是朋友|是好友|交好|相好|是知己|是故交", "ally"),
+    ("结拜|结义|结为兄弟|八拜之交|拜了把子", "sworn"),
+    ("有仇|结仇|结下|不共戴天|势不两立|为敌|作对|了断", "enemy"),
+    ("成亲|成婚|定亲|订婚|拜堂|结为夫妻|做夫妻", "lovers"),
 )
 _GAP = f"[^，。！？“”{MARK_A}{MARK_B}]{{0,8}}"
 _JOINT = re.compile(f"{MARK_A}({_GAP}){MARK_B}|{MARK_B}({_GAP}){MARK_A}")
@@ -207,6 +221,7 @@ def _joint(clauses: list[str]) -> bool:
     )
 
 
+_HEARD = re.compile("闻得|听得|听见|只闻|忽闻|又闻|只听|忽听|但听|耳听")
 _SENTENCE_START = re.compile("[。！？”\n][^。！？”\n]*$")
 _OBJECT_MARK = "对|向|朝|冲着|问|谓|指着|叫|劝|骂|喝|和|与|同|跟|把|被"
 
@@ -230,8 +245,9 @@ def _speaker_and_weight(
     """Who of the two speaks, and how sure we are that the other is the one spoken to."""
     clauses = re.split("[，；]", lead)
     verb_clause = clauses[-1]
-    if _joint(clauses):
-        return None  # "X、Y道", "X引Y近前道": they speak together, to someone else
+    if _joint(clauses) or _HEARD.search(verb_clause):
+        # "X、Y道", "X引Y近前道": they speak together, to someone else; "又闻得叫声": heard
+        return None
     speaker = _clause_subject(verb_clause, names)
     for side, pattern in names.items():  # "X对Y道": X speaks to Y
         if re.search(f"(?:{_OBJECT_MARK}){pattern.pattern}", verb_clause):
@@ -266,9 +282,26 @@ def _mine_signals(lead: str, quote: str, names: dict) -> list[Signal]:
     other = "b" if speaker == "a" else "a"
     found = []
     for words, code, role in _MINE:
-        if re.search(f"我(?:的)?(?:{words}){names[other].pattern}", quote):
+        if re.search(f"(?:我|俺|咱)(?:家|们)?(?:的)?(?:{words}){names[other].pattern}", quote):
             senior = None if role is None else (other if role == "senior" else speaker)
-            found.append(Signal(code, senior, 2.0))
+            found.append(Signal(code, senior, 3.0))  # a statement: defines the type
+    for words, code in _WITH_ME:
+        with_other = f"(?:我|吾|俺)~4(?:和|与|同|跟){names[other].pattern}~6(?:{words})"
+        if re.search(_expand(with_other), quote):
+            found.append(Signal(code, None, 2.0))
+    return found
+
+
+def _you_are_my(quote: str, speaker: str, weight: float) -> list[Signal]:
+    """“你便是我的师弟了”: the speaker tells the one spoken to what they are to each other."""
+    other = "b" if speaker == "a" else "a"
+    found = []
+    for words, code, role in _MINE:
+        if re.search(
+            f"你(?:便|就|才|也|以后|从此)?(?:是|乃)(?:我|俺|咱)的?(?:{words})", quote[:60]
+        ):
+            senior = None if role is None else (other if role == "senior" else speaker)
+            found.append(Signal(code, senior, 2.0 * weight, "address"))
     return found
 
 
@@ -288,6 +321,7 @@ def _speech_signals(text: str, name_a: re.Pattern, name_b: re.Pattern) -> list[S
             continue
         speaker, weight = found
         signals.extend(_address_signals(match["q"], speaker, weight))
+        signals.extend(_you_are_my(match["q"], speaker, weight))
         for regex, code in _MUTUAL:
             if re.search(_expand(regex), match["q"][:60]):
                 signals.append(Signal(code, None, 1.5 * weight / max(weight, 0.8)))
@@ -309,6 +343,8 @@ def vocative_speakers(text: str, names_a, names_b, words: str) -> set[str]:
         opening = _SENTENCE_START.search(text, max(0, match.start() - 40), match.start())
         start = opening.start() + 1 if opening else max(0, match.start() - 40)
         clauses = re.split("[，；]", text[start : match.start("q")])
+        if _HEARD.search(clauses[-1]):
+            continue
         if _joint(clauses):
             found.update(names)
             continue

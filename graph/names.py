@@ -113,8 +113,12 @@ def split_surname(name: str) -> tuple[str, str] | None:
 
 
 def surnames(names: Iterable[str]) -> set[str]:
-    """The surnames the names start with (see `split_surname`)."""
-    return {parts[0] for parts in map(split_surname, names) if parts}
+    """The surnames the names start with (see `split_surname`). A name that is another name's
+    given part (孟德 of 曹孟德, 云长 of 关云长) is no surname and a name: 孟 is not 曹操's."""
+    names = list(names)
+    split = {name: split_surname(name) for name in names}
+    given = {parts[1] for parts in split.values() if parts}
+    return {parts[0] for name, parts in split.items() if parts and name not in given}
 
 
 def same_surname(names_a: Iterable[str], names_b: Iterable[str]) -> bool:

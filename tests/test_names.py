@@ -42,6 +42,8 @@ def test_one_surname_reading_serves_the_offline_rules_and_pair_choice():
         (("许褚", "仲康"), ("程昱", "仲德")): False,  # 仲 starts courtesy names, not a surname
         (("贾母",), ("贾政",)): True,
         (("林黛玉",), ("薛宝钗",)): False,
+        # 孟 of 孟德 and 孟起 is no surname: they are the given parts of 曹孟德 and 马孟起
+        (("曹操", "孟德", "曹孟德"), ("马超", "孟起", "马孟起")): False,
     }
     for (a, b), expected in pairs.items():
         assert cues.same_surname(a, b) is expected
