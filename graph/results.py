@@ -145,14 +145,16 @@ def _phases(group: list[LLMTask]) -> list[RelationPhase]:
 
 
 def _agree_with_timeline(relation: Relation, rows: list[RelationPhase]) -> None:
-    """An edge typed only 共现 whose timeline names a relation takes the one that lasts longest,
-    so the overall type and the phases never tell two stories."""
+    """An edge typed only 共现 whose timeline names an undirected relation takes the one that
+    lasts longest, so the overall type and the phases do not tell two stories."""
     if relation.type != taxonomy.DEFAULT_TYPE or relation.origin == Origin.DEFAULT:
         return  # a typed answer stands; a relation never answered stays a default
     typed = phases.dominant(
         [{"type": r.type, "from": r.from_chapter, "to": r.to_chapter} for r in rows]
     )
-    if typed:
+    # A timeline says no direction: a directed type (master, kin, lord) would be a guess of who
+    # is the senior, so such an edge stays 共现 overall and shows the type in its phases.
+    if typed and typed not in taxonomy.DIRECTED:
         relation.type = typed
 
 
