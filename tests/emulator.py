@@ -522,10 +522,14 @@ class ZhipuEmulator:
 
     def chat(self, body: dict) -> dict:
         """POST /chat/completions with every chat fault applied."""
+        return self._counted(self._chat, body)
+
+    def _counted(self, answer: Callable[[dict, int, int], dict], body: dict) -> dict:
+        """Answer a model request, counted in ``stats`` (number, in flight, status, code)."""
         number, in_flight = self.stats.enter()
         status, code = 200, None
         try:
-            return self._chat(body, number, in_flight)
+            return answer(body, number, in_flight)
         except ApiError as exc:
             status, code = exc.status, exc.code
             raise
@@ -590,31 +594,23 @@ class ZhipuEmulator:
     def embeddings(self, body: dict) -> dict:
         """POST /embeddings: deterministic vectors (hashed character n-grams), counted like chat
         requests (``stats``, ``max_concurrency``, ``chat_latency``, ``chat_429_every`` apply)."""
-        number, in_flight = self.stats.enter()
-        status, code = 200, None
-        try:
-            faults = self.faults
-            if faults.max_concurrency is not None and in_flight > faults.max_concurrency:
-                raise ApiError(429, "1302", "您当前使用该API的并发数过高，请降低并发。")
-            if faults.chat_429_every and number % faults.chat_429_every == 0:
-                raise ApiError(429, "1302", "当前API请求过多，请稍后重试。")
-            texts = body.get("input")
-            texts = [texts] if isinstance(texts, str) else texts
-            dims = body.get("dimensions") or 2048
-            if not texts or len(texts) > 64 or not all(isinstance(t, str) and t for t in texts):
-                raise ApiError(400, "1214", "input: 1 to 64 non-empty strings")
-            if not isinstance(dims, int) or not 256 <= dims <= 2048:
-                raise ApiError(400, "1214", "dimensions must be 256 to 2048")
-            self.wait(faults.chat_latency)
-            return embedding_reply(body.get("model"), texts, dims)
-        except ApiError as exc:
-            status, code = exc.status, exc.code
-            raise
-        except Exception:
-            status = 500
-            raise
-        finally:
-            self.stats.leave(status, code)
+        return self._counted(self._embeddings, body)
+
+    def _embeddings(self, body: dict, number: int, in_flight: int) -> dict:
+        faults = self.faults
+        if faults.max_concurrency is not None and in_flight > faults.max_concurrency:
+            raise ApiError(429, "1302", "您当前使用该API的并发数过高，请降低并发。")
+        if faults.chat_429_every and number % faults.chat_429_every == 0:
+            raise ApiError(429, "1302", "当前API请求过多，请稍后重试。")
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts
+        dims = body.get("dimensions") or 2048
+        if not texts or len(texts) > 64 or not all(isinstance(t, str) and t for t in texts):
+            raise ApiError(400, "1214", "input: 1 to 64 non-empty strings")
+        if not isinstance(dims, int) or not 256 <= dims <= 2048:
+            raise ApiError(400, "1214", "dimensions must be 256 to 2048")
+        self.wait(faults.chat_latency)
+        return embedding_reply(body.get("model"), texts, dims)
 
 
 def embedding_reply(model: str | None, texts: list[str], dimensions: int) -> dict:
