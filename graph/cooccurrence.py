@@ -19,12 +19,12 @@ SNIPPET_CHARS = 160  # longest snippet sent to the model
 PROMPT_OVERHEAD_TOKENS = 400  # system prompt, instructions and taxonomy (names come on top)
 MAX_CANDIDATES = 200  # locations looked at per pair, evenly over the book
 SHORTLIST = 36  # candidates given the full (slower) ranking per request (see shortlist_for)
-MIN_SHORTLIST = 12
+MIN_SHORTLIST = 8
 
 
 def shortlist_for(requests: int, base_requests: int = 450) -> int:
     """The full ranking is spent per novel, not per request: a novel asked four times as many
-    questions looks at a quarter as many candidates per question (never fewer than 12)."""
+    questions looks at a quarter as many candidates per question (never fewer than 8)."""
     return max(MIN_SHORTLIST, min(SHORTLIST, SHORTLIST * base_requests // max(1, requests)))
 
 

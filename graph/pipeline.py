@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from graph import budget, prompts, tallies, taxonomy
 from graph.cooccurrence import (
+    SHORTLIST,
     ParagraphStore,
     evolution_evidence,
     pair_statistics,
@@ -44,6 +45,8 @@ SURNAME_BONUS = 5.0
 PATTERN_BONUS = 2 / 3  # per unit of construction weight (a "X之子Y" weighs 3)
 PATTERN_CAP = 12.0
 PER_PERSON_SHARE = 0.15  # of the pair limit one person may take
+# Meetings read per candidate pair when choosing pairs, and the fewest for large budgets.
+PAIR_SAMPLES, MIN_SAMPLES = 12, 6
 
 
 class InputError(Exception):
@@ -177,6 +180,11 @@ class Workspace:
         return settings.EVIDENCE_TOKEN_BUDGET
 
     @cached_property
+    def samples(self) -> int:
+        """Meetings read per candidate pair when choosing pairs (fewer when there are many)."""
+        return max(MIN_SAMPLES, PAIR_SAMPLES * self.shortlist // SHORTLIST)
+
+    @cached_property
     def shortlist(self) -> int:
         """Candidates fully ranked per question (fewer when the novel gets many questions)."""
         return shortlist_for(budget.requests_for(self.novel.char_count), budget.MIN_REQUESTS)
@@ -222,7 +230,7 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
         # What the names say: one surname (father and son, brothers) or a sentence joining them.
         a, b = characters[stat.a], characters[stat.b]
         family = SURNAME_BONUS if same_surname(a.names, b.names) else 1.0
-        ties = pattern_weight(stat.locations, ws.store, a.names, b.names)
+        ties = pattern_weight(stat.locations, ws.store, a.names, b.names, samples=ws.samples)
         return family * (1.0 + PATTERN_BONUS * min(ties, PATTERN_CAP))
 
     plan = budget.plan(novel.char_count, [c.mention_count for c in characters.values()])
