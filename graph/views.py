@@ -70,15 +70,29 @@ def graph_data(novel: Novel) -> dict[str, Any]:
     """
     graph = export.metric_graph(novel)
     chapters = novel.chapters.aggregate(last=Max("number"))["last"] or 0
-    ids = dict(novel.characters.values_list("name", "pk"))
-    snippets = {
-        (source, target): rows if isinstance(rows, list) else []
-        for source, target, rows in novel.relations.values_list(
-            "source__name", "target__name", "snippets"
-        )
+    types = [
+        {"code": code, "label": label, "directed": code in taxonomy.DIRECTED}
+        for code, label in taxonomy.LABELS.items()
+    ]
+    return {
+        "novel": {
+            "id": novel.pk,
+            "title": novel.title,
+            "chapters": chapters,
+            "provisional": novel.provisional,
+        },
+        "types": types,
+        "default_type": taxonomy.DEFAULT_TYPE,
+        "nodes": _nodes(novel, graph),
+        "edges": _edges(novel, graph),
     }
+
+
+def _nodes(novel: Novel, graph) -> list[dict[str, Any]]:
+    """The page's nodes: names, attributes, metrics and a link to each character's admin page."""
+    ids = dict(novel.characters.values_list("name", "pk"))
     change_url = reverse("admin:graph_character_change", args=[0]).replace("/0/", "/{id}/")
-    nodes = [
+    return [
         {
             "id": name,
             "name": name,
@@ -93,7 +107,17 @@ def graph_data(novel: Novel) -> dict[str, Any]:
         }
         for name, data in graph.nodes(data=True)
     ]
-    edges = [
+
+
+def _edges(novel: Novel, graph) -> list[dict[str, Any]]:
+    """The page's edges: type, counts, timeline (with type codes) and the evidence snippets."""
+    snippets = {
+        (source, target): rows if isinstance(rows, list) else []
+        for source, target, rows in novel.relations.values_list(
+            "source__name", "target__name", "snippets"
+        )
+    }
+    return [
         {
             "source": source,
             "target": target,
@@ -113,19 +137,3 @@ def graph_data(novel: Novel) -> dict[str, Any]:
         }
         for source, target, data in graph.edges(data=True)
     ]
-    types = [
-        {"code": code, "label": label, "directed": code in taxonomy.DIRECTED}
-        for code, label in taxonomy.LABELS.items()
-    ]
-    return {
-        "novel": {
-            "id": novel.pk,
-            "title": novel.title,
-            "chapters": chapters,
-            "provisional": novel.provisional,
-        },
-        "types": types,
-        "default_type": taxonomy.DEFAULT_TYPE,
-        "nodes": nodes,
-        "edges": edges,
-    }
