@@ -70,9 +70,13 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
     `min_evidence` is lowered for longer forms of an accepted name (唐三藏 around 三藏), which
     the narration uses in full sentences rather than in speaker slots.
     """
+    return st.freq >= 3 and _contexts_fit(st, min_evidence) and _form_fits(st)
+
+
+def _contexts_fit(st: CandidateStats, min_evidence: float) -> bool:
+    """What stands around the string: word boundaries, places, clause starts, modifiers, groups,
+    and evidence of speaking and being spoken to."""
     f = st.freq
-    if f < 3:
-        return False
     # Word boundaries: a fragment has one dominant neighbour (孙悟 + 空, 却 + 说行者).
     loose = f < 10
     if st.left_share > (0.67 if loose else 0.5) or st.right_share > (0.75 if loose else 0.6):
@@ -106,8 +110,12 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
     # A clause start alone is no evidence: 操闻之 (曹操 + 闻之) opens clauses but is never
     # in a speaker or object slot. A full name may be (林黛玉, 沙悟净 are narrated in full and
     # speak under their short names).
-    if st.right_slots + st.left_slots < MIN_SLOTS and (f < 5 or not _surname_start(st.text)):
-        return False
+    return st.right_slots + st.left_slots >= MIN_SLOTS or (f >= 5 and _surname_start(st.text))
+
+
+def _form_fits(st: CandidateStats) -> bool:
+    """What the string itself is: a common word plus a verb, a reduplication, a function word,
+    a form of address, a phrase, or a bare title with a size/age prefix is no name."""
     # 伏兵 + 杀, 众将 + 军: a common word that happens to start with a surname, and a verb.
     head = st.text[:2]
     if (
@@ -340,6 +348,22 @@ def discover_characters(
     most `limit` characters, most mentioned first.
     """
     full = "\n".join(body for _, body in chapters)
+    people, stats = _accepted_people(chapters, full)
+    names, courtesy, variants = _stated_links(full, people, stats)
+    freq = {s: st.freq for s, st in people.items()}
+    groups, _usage, titles = build_groups(
+        chapters, full, names, freq, courtesy + variants, _plain_word_ok
+    )
+    preferred = {a for a, _ in courtesy}
+    not_preferred = {b for _, b in variants} | titles
+    characters = _found_characters(chapters, groups, preferred, not_preferred)
+    characters.sort(key=lambda c: (-(c.mention_count + c.references), c.first_chapter, c.name))
+    return characters[:limit]
+
+
+def _accepted_people(chapters: Sequence[tuple[int, str]], full: str) -> tuple[dict, dict]:
+    """Candidates from speaker and object slots, kept when their contexts look like a person's;
+    returns (the people, the statistics of every candidate)."""
     right, left, extra = collect_slot_candidates(full)
     pool = candidate_pool(right, left, extra, min_slots=3, max_pool=8000, text=full)
     stats = gather_stats(chapters, pool, right, left)
@@ -354,8 +378,12 @@ def discover_characters(
         ):
             people[s] = st
     people = _drop_phrases(people)
-    people = _drop_name_followers(chapters, people)
+    return _drop_name_followers(chapters, people), stats
 
+
+def _stated_links(full: str, people: dict, stats: dict) -> tuple[set[str], list, list]:
+    """Every name to group, the links the text states (courtesy names, animal surnames) and the
+    variants (观世音 beside 观音: linked but, unlike stated names, not preferred for display)."""
     # Courtesy names stated by the narrator (姓刘，名备，字玄德) are trusted even when the
     # courtesy name itself is too rare in speaker slots to pass the statistics.
     names = set(people)
@@ -367,24 +395,27 @@ def discover_characters(
     for a, b in _animal_surname_links(full, people):
         names.update((a, b))
         courtesy.append((a, b))
-    # Variants (观世音 beside 观音) are linked but, unlike stated names, not preferred for display.
     variants = infix_variants(people, {s: st.freq for s, st in stats.items()}, full)
     names.update(s for link in variants for s in link)
-    freq = {s: st.freq for s, st in people.items()}
-    stated = courtesy + variants
-    groups, _usage, titles = build_groups(chapters, full, names, freq, stated, _plain_word_ok)
-    names = {m for g in groups for m in g}
+    return names, courtesy, variants
 
-    # One scan with every name as its own key gives per-name counts under longest match.
+
+def _found_characters(
+    chapters: Sequence[tuple[int, str]],
+    groups: list,
+    preferred: set[str],
+    not_preferred: set[str],
+) -> list[FoundCharacter]:
+    """One FoundCharacter per group, counted with one scan that keys every name by itself
+    (per-name counts under longest match), with its references added."""
+    names = {m for g in groups for m in g}
     index = scan_mentions(chapters, {s: [s] for s in names})
     characters = []
     for members in groups:
         members = [m for m in members if index.counts.get(m, 0) > 0]
         if not members:
             continue
-        name = _canonical(
-            members, index.counts, {a for a, _ in courtesy}, {b for _, b in variants} | titles
-        )
+        name = _canonical(members, index.counts, preferred, not_preferred)
         aliases = sorted((m for m in members if m != name), key=lambda m: -index.counts[m])
         characters.append(
             FoundCharacter(
@@ -396,8 +427,7 @@ def discover_characters(
             )
         )
     _count_references(chapters, index, groups, characters)
-    characters.sort(key=lambda c: (-(c.mention_count + c.references), c.first_chapter, c.name))
-    return characters[:limit]
+    return characters
 
 
 # A one-character reference opens a clause and stands before a speech or action verb (允曰,
