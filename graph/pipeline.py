@@ -179,6 +179,20 @@ class Workspace:
         """Input tokens one request may spend on evidence."""
         return settings.EVIDENCE_TOKEN_BUDGET
 
+    def evidence(self, locations, names_a, names_b=()) -> list:
+        """A request's snippets for one person or a pair (see cooccurrence.select_evidence)."""
+        return select_evidence(
+            locations, self.store, names_a, names_b,
+            budget_tokens=self.budget, shortlist=self.shortlist,
+        )  # fmt: skip
+
+    def timeline(self, locations, names_a, names_b) -> list:
+        """An evolution request's snippets across the pair's span (see evolution_evidence)."""
+        return evolution_evidence(
+            locations, self.store, names_a, names_b,
+            budget_tokens=self.budget, shortlist=self.shortlist,
+        )  # fmt: skip
+
     @cached_property
     def samples(self) -> int:
         """Meetings read per candidate pair when choosing pairs (fewer when there are many)."""
@@ -240,14 +254,7 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
     for stat in chosen:
         # Person A is the more important one, so a rebuild orients every pair the same way.
         a, b = sorted((characters[stat.a], characters[stat.b]), key=lambda c: (c.rank, c.pk))
-        snippets = select_evidence(
-            stat.locations,
-            ws.store,
-            a.names,
-            b.names,
-            budget_tokens=ws.budget,
-            shortlist=ws.shortlist,
-        )
+        snippets = ws.evidence(stat.locations, a.names, b.names)
         # A relation a person set keeps its type and direction; its counts follow the text.
         relation = manual.get(Relation.key_for(a.pk, b.pk)) or Relation(
             novel=novel, source=a, target=b, pair_key=Relation.key_for(a.pk, b.pk)
@@ -346,14 +353,7 @@ def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions, room: int) -
             links["character"],
             (relation.target if relation.source == links["character"] else relation.source),
         )
-        evidence = evolution_evidence(
-            stat.locations,
-            ws.store,
-            a.names,
-            b.names,
-            budget_tokens=ws.budget,
-            shortlist=ws.shortlist,
-        )
+        evidence = ws.timeline(stat.locations, a.names, b.names)
         ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
         tasks.append(questions.task(ask, subject, relation.pk, **links))
     return tasks
@@ -369,13 +369,7 @@ def _attribute_tasks(
             mentions.setdefault(key, []).append((chapter, paragraph))
     tasks = []
     for character in novel.characters.order_by("-mention_count", "rank")[:count]:
-        snippets = select_evidence(
-            mentions.get(character.pk, []),
-            ws.store,
-            character.names,
-            budget_tokens=ws.budget,
-            shortlist=ws.shortlist,
-        )
+        snippets = ws.evidence(mentions.get(character.pk, []), character.names)
         ask = prompts.Question(prompts.ATTRIBUTE, character.names, [], snippets)
         tasks.append(questions.task(ask, character.name, character.pk, character=character))
     return tasks
