@@ -59,19 +59,23 @@ class Drill:
         """Make `count` fresh novels and run them in `mode` (realtime answers, batch submits)."""
         from drill_support import novel_text
 
-        from graph import dispatch, pipeline
-        from graph.progress import Progress
-
         ids = []
         for _ in range(count):
             self.made += 1
             title, text = novel_text(self.made, self.tag, self.rng)
-            novel, _ = pipeline.ingest(text.encode(), source_name=f"{title}.txt", title=title)
-            quiet = Progress(io.StringIO(), quiet=True)
-            pipeline.prepare(novel, quiet)
-            dispatch.run(novel, mode=mode, progress=quiet, client=client)
-            ids.append(novel.pk)
+            ids.append(self.submit(title, text, mode, client))
         return ids
+
+    def submit(self, title: str, text: str, mode: str, client) -> int:
+        """Store `text` as a new novel and run it in `mode`; returns its id."""
+        from graph import dispatch, pipeline
+        from graph.progress import Progress
+
+        novel, _ = pipeline.ingest(text.encode(), source_name=f"{title}.txt", title=title)
+        quiet = Progress(io.StringIO(), quiet=True)
+        pipeline.prepare(novel, quiet)
+        dispatch.run(novel, mode=mode, progress=quiet, client=client)
+        return novel.pk
 
     def faults(self, **switches) -> None:
         from tests.emulator import Faults
@@ -286,6 +290,108 @@ def twenty_novels(drill: Drill):
     return with_pollers(drill, "twenty-novels", 6 if drill.quick else 20, 3, 0, max_lines=25)
 
 
+def update_pending(drill: Drill):
+    """Serialized novels: each is submitted in batch mode, then the whole book is uploaded with
+    `upload_novel` while its batches are still in flight (the first before any poller runs, the
+    others while pollers collect, one of them SIGKILLed at random moments; every other one
+    after part of its answers were collected). Every question of
+    both versions must be answered once and applied once, and each novel end at version 2."""
+    from django.test import override_settings
+    from drill_audit import audit
+    from drill_support import Pollers, serial_texts
+
+    from graph.models import LLMTask
+
+    drill.faults(batch_steps=2, batch_error_lines=first_time(drill, 0.2))
+    count = 3 if drill.quick else 6
+    group = Pollers(drill.emu.base_url, drill.workdir / "update-pending", max_lines=10)
+    client = drill.client()
+    books: dict[int, str] = {}
+    waiting: list[set[int]] = []
+    try:
+        with override_settings(BATCH_MAX_LINES=10):
+            for _ in range(count):
+                drill.made += 1
+                title, head, whole = serial_texts(drill.made, drill.tag, drill.rng, first=15)
+                books[drill.submit(title, head, "batch", client)] = whole
+            for number, (pk, whole) in enumerate(books.items()):
+                if number == 1:
+                    group.start()
+                elif number > 1:
+                    time.sleep(drill.rng.uniform(0.2, 1.5))
+                    if not drill.quick:
+                        group.kill(drill.rng.choice(group.running))
+                        group.start()
+                if number % 2:
+                    collect_part(pk, client)
+                waiting.append(upload_whole(drill, pk, whole))
+        end = time.monotonic() + 180
+        while not done(list(books)) and time.monotonic() < end:
+            group.reap()
+            time.sleep(0.2)
+    finally:
+        group.stop()
+    found = audit(list(books), emu=drill.emu)
+    found.notes.append(
+        "更新时上一版仍在等待答案的问题 (questions in flight at the update): "
+        f"{[len(ids) for ids in waiting]}；SIGKILL {0 if drill.quick else count - 2} 次"
+    )
+    if not any(waiting):
+        found.lost.add("scenario: no update found a batch in flight")
+    check_versions(books, found)
+    # A question in flight must not be asked again by the update (its task stays attached).
+    detached = LLMTask.objects.filter(
+        pk__in=set().union(*waiting), relation__isnull=True, character__isnull=True
+    )
+    found.twice.update(f"asked-again-{cid}" for cid in detached.values_list("custom_id", flat=True))
+    if "Traceback" in group.logs():
+        found.notes.append(f"轮询进程日志中有 Traceback：见 {drill.workdir / 'update-pending'}")
+    return found
+
+
+def collect_part(pk: int, client, rounds: int = 20) -> None:
+    """Poll here until some of novel `pk`'s answers are in and some are not (or `rounds` pass)."""
+    from graph import dispatch
+    from graph.models import LLMTask
+    from graph.progress import Progress
+
+    tasks = LLMTask.objects.filter(novel_id=pk)
+    for _ in range(rounds):
+        if tasks.settled().exists():
+            return
+        dispatch.poll(client, Progress(io.StringIO()))
+        time.sleep(0.05)
+
+
+def upload_whole(drill: Drill, pk: int, whole: str) -> set[int]:
+    """`upload_novel` on the whole book of novel `pk`; returns its questions still unanswered
+    just before."""
+    from django.core.management import call_command
+
+    from graph.models import Novel
+
+    novel = Novel.objects.get(pk=pk)
+    path = drill.workdir / f"{novel.title}-全本.txt"
+    path.write_text(whole, encoding="utf-8")
+    in_flight = set(novel.tasks.unsettled().values_list("pk", flat=True))
+    # --update names the novel: two variants of the sample may share all but a chapter or two.
+    options = ["--mode", "batch", "--update", str(pk), "--quiet"]
+    call_command("upload_novel", str(path), *options, stdout=io.StringIO())
+    return in_flight
+
+
+def check_versions(books: dict[int, str], found) -> None:
+    """Each novel holds the whole book as its second version, every chapter once."""
+    from graph import pipeline
+    from graph.models import Novel
+
+    for pk, whole in books.items():
+        novel = Novel.objects.get(pk=pk)
+        chapters = len(pipeline.parse(whole.encode()).chapters)
+        if novel.versions.count() != 2 or novel.chapters.count() != chapters:
+            found.lost.add(f"version-{pk}")
+
+
 SCENARIOS = {  # name: (label, function, in --quick)
     "realtime-429": ("实时 429 风暴 1302/1305", realtime_429, True),
     "realtime-5xx-timeout": ("实时 5xx 与超时", realtime_5xx_timeout, True),
@@ -298,6 +404,7 @@ SCENARIOS = {  # name: (label, function, in --quick)
     "poller-kill": ("poll_batches 被 SIGKILL 后重启", poller_kill, True),
     "three-pollers": ("三个 poll_batches 同时运行", three_pollers, True),
     "twenty-novels": ("20 本小说同时提交", twenty_novels, False),
+    "update-pending": ("批处理未返回时更新小说（连载新版本）", update_pending, True),
 }
 
 

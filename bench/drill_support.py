@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import re
 import secrets
 import signal
 import subprocess
@@ -88,16 +89,32 @@ def messages_key(body: dict) -> str:
     return repr(body.get("messages"))
 
 
-def novel_text(number: int, tag: str, rng: random.Random) -> tuple[str, str]:
-    """A variant of the sample: some people renamed (seeded), plus a closing line of its own so
-    its sha256 differs from every other novel of every run. Returns (title, text)."""
+def _variant(rng: random.Random) -> str:
+    """The sample with some people renamed (seeded)."""
     text = SAMPLE.read_text(encoding="utf-8")
     names = rng.sample(POOL, len(RENAMED))
     for old, new in zip(RENAMED, names, strict=True):
         if rng.random() < 0.5:
             text = text.replace(old, new)
-    text = text.rstrip("\n") + f"\n（全书完 · 演练第 {number} 本 · {tag}）\n"
+    return text
+
+
+def novel_text(number: int, tag: str, rng: random.Random) -> tuple[str, str]:
+    """A variant of the sample, plus a closing line of its own so its sha256 differs from every
+    other novel of every run. Returns (title, text)."""
+    text = _variant(rng).rstrip("\n") + f"\n（全书完 · 演练第 {number} 本 · {tag}）\n"
     return f"青锋录-演练{number}-{tag}", text
+
+
+def serial_texts(number: int, tag: str, rng: random.Random, first: int) -> tuple[str, str, str]:
+    """A serialized novel: a variant of the sample cut after its first `first` chapters (with a
+    line of its own, so every run's differs), and the whole book that file grows into (the same
+    first chapters, then the rest). Returns (title, first part, whole book)."""
+    text = _variant(rng)
+    starts = [m.start() for m in re.finditer(r"^第[^\n]{1,6}章", text, re.M)]
+    cut = starts[first]
+    head = text[:cut].rstrip("\n") + f"\n（连载至此 · 演练第 {number} 本 · {tag}）\n\n"
+    return f"青锋录-连载{number}-{tag}", head, head + text[cut:]
 
 
 class Pollers:

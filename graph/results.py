@@ -38,18 +38,23 @@ def apply_if_settled(novel: Novel) -> bool:
 
 
 def apply_provisional(novel: Novel) -> None:
-    """Batch mode, right after submission: the graph the offline rules give, written at once and
-    marked provisional; the model's answers replace it in place when they land (same nodes and
-    edges; manual edits kept). Nothing is stored on the tasks, and nobody is merged yet."""
+    """Batch mode, right after submission: the graph the offline rules give for the questions still
+    waiting (answers already settled, say an earlier version's, stay as they are), written at once
+    and marked provisional; the model's answers replace it in place when they land (same nodes and
+    edges; manual edits kept). Nothing is stored on the tasks, and nobody is merged yet. A novel
+    whose answers were applied meanwhile (another process) is left alone."""
     tasks = _answers(novel)
     for task in tasks:
         question = prompts.Question.from_json(task.question) if task.question else None
-        if question is None:
+        if task.settled or question is None:
             continue
         task.record_reply(offline.answer(question), Origin.OFFLINE)  # in memory only
         if task.status != LLMTask.Status.SUCCEEDED:
             task.result, task.origin = replies.default_result(task.kind), Origin.DEFAULT
     with transaction.atomic():
+        locked = Novel.objects.select_for_update().filter(pk=novel.pk)
+        if locked.values_list("stage", flat=True).first() == Novel.Stage.DONE:
+            return
         _write(novel, tasks)
         novel.mark_provisional(True)
 
@@ -101,6 +106,7 @@ def _answers(novel: Novel) -> list[LLMTask]:
         novel.tasks.select_related("relation").only(
             "novel",
             "kind",
+            "status",
             "custom_id",
             "result",
             "origin",

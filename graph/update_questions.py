@@ -10,7 +10,9 @@
 - an attribute question for characters new or much more present.
 
 A question asked again replaces the old one: the old task is detached from its subject (kept,
-with its answer, as history) and its answer is the new one's fallback.
+with its answer, as history) and its answer is the new one's fallback. A question still waiting
+for its answer (the novel was updated while its batch is in flight) is not asked again: it stays
+where it is and its answer is applied with the new version's.
 """
 
 from __future__ import annotations
@@ -53,9 +55,16 @@ class _Asker:
             relation__isnull=True, character__isnull=True
         )
         self.old: dict[tuple, list[LLMTask]] = defaultdict(list)
+        self.waiting: set[tuple] = set()  # (kind, subject) with a question still unanswered
         for task in current.defer("request", "response"):
             subject = task.character_id if task.kind == LLMTask.Kind.ATTRIBUTE else task.relation_id
             self.old[(task.kind, subject)].append(task)
+            if not task.settled:
+                self.waiting.add((task.kind, subject))
+
+    def free(self, kind: str, subject_id: int) -> bool:
+        """Whether a question of `kind` about the subject may be asked (none is in flight)."""
+        return (kind, subject_id) not in self.waiting
 
     def ask(self, question, subject: str, subject_id: int, *, extra=None, body=None, **links):
         replaced = self.old.get((question.kind, subject_id), [])
@@ -94,10 +103,15 @@ def build(novel: Novel, ws: UpdateWorkspace, progress: Progress) -> None:
         LLMTask.objects.bulk_create(asker.tasks, batch_size=500)
         novel.advance(Novel.Stage.TASKS)
     counts = Counter(t.kind for t in asker.tasks)
+    waiting = (
+        f"；上一版还有 {len(asker.waiting)} 个问题在等待批处理结果，不重复提问，结果返回后与本版一起写入图谱"
+        if asker.waiting
+        else ""
+    )
     progress.line(
         f"任务生成完成（第 {ws.version.number} 版，只问可能变化的）：关系 {counts['relation']}、"
         f"演变 {counts['evolution']}、属性 {counts['attribute']}，共 {len(asker.tasks)} 个"
-        f"（预算 {plan.total}）"
+        f"（预算 {plan.total}）{waiting}"
     )
 
 
@@ -133,7 +147,8 @@ def _timelines(asker: _Asker, relations: list[Relation], room: int) -> None:
     often = []
     for relation in relations:
         meetings = _new_meetings(asker.ws, relation, since)
-        if relation.pk not in edited and len(meetings) >= EVOLUTION_MIN_MEETINGS:
+        free = asker.free(LLMTask.Kind.EVOLUTION, relation.pk)
+        if free and relation.pk not in edited and len(meetings) >= EVOLUTION_MIN_MEETINGS:
             often.append((len(meetings), relation, meetings))
     phases = _phases([relation.pk for _, relation, _ in often])
     # A timeline to continue, or (none yet) a pair that now meets over a long stretch.
@@ -196,6 +211,8 @@ def _relations_again(asker: _Asker, relations: list[Relation], room: int) -> Non
     for relation in relations:
         if relation.origin == Origin.MANUAL or not asker.old.get(("relation", relation.pk)):
             continue
+        if not asker.free(LLMTask.Kind.RELATION, relation.pk):
+            continue
         meetings = _new_meetings(asker.ws, relation)
         earlier = relation.cooccurrence - len(meetings)
         if len(meetings) >= max(EVOLUTION_MIN_MEETINGS, REASK_SHARE * earlier):
@@ -230,6 +247,8 @@ def _attributes(asker: _Asker, room: int) -> None:
         )
         asked = bool(asker.old.get(("attribute", pk)))
         wanted = more and (asked or character.mention_count >= floor)
+        if not asker.free(LLMTask.Kind.ATTRIBUTE, pk):
+            continue
         if character.is_person and (
             wanted or (pk in ws.new_ids and character.mention_count >= floor)
         ):

@@ -5,7 +5,9 @@ Chapters are matched by their digest (Chapter.digest_of: title and text). A file
 stored novel when its first chapters are the stored ones, up to a few edited chapters (at most
 EDITED_SHARE of them and at most MAX_EDITED), and it has at least as many. The update stores the
 new and edited chapters, records a NovelVersion and sends the novel back to the character stage;
-graph/updates.py then reads only those chapters.
+graph/updates.py then reads only those chapters. A novel whose batches are still pending can be
+updated too: its earlier questions stay in flight (graph/update_questions.py does not ask them
+again) and the graph is written once every question of both versions is settled.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ from graph.titles import book_title
 EDITED_SHARE = 0.10  # of the stored chapters, at most, may differ in a new version
 MAX_EDITED = 20
 PROBE = 5  # first chapters looked up by digest to find candidates
+# A novel can take a new version when its graph is written, or while its questions wait for
+# answers (a batch in flight): the earlier questions stay where they are and are applied with
+# the new version's. Before that (local stages unfinished) it must be finished first.
+UPDATABLE = (Novel.Stage.DISPATCHED, Novel.Stage.DONE)
 
 
 class Refused(InputError):
@@ -161,10 +167,10 @@ def _check(novel: Novel, comparison: Comparison, chapters: int) -> None:
             f"文件与{name}不符：前 {min(chapters, comparison.stored)} 章中有 {len(comparison.edited)} 章不同"
             f"（最多允许 {min(MAX_EDITED, int(min(chapters, comparison.stored) * EDITED_SHARE))} 章），未做任何改动"
         )
-    if comparison.kind == "extends" and novel.stage != Novel.Stage.DONE:
+    if comparison.kind == "extends" and novel.stage not in UPDATABLE:
         raise Refused(
-            f"{name}还没有处理完（阶段：{novel.get_stage_display()}）：先让它完成"
-            "（重新运行 upload_novel 原文件，或等 poll_batches 收取结果），再上传新版本"
+            f"{name}的本地阶段还没有完成（阶段：{novel.get_stage_display()}）：先重新运行 upload_novel "
+            "原文件让它完成（问题提交后即可上传新版本，不必等批处理结果），再上传新版本"
         )
 
 
@@ -181,7 +187,7 @@ def update(novel: Novel, parsed: Parsed, comparison: Comparison, source_name: st
     }
     with transaction.atomic():
         # The claim: a conditional UPDATE, so of two processes updating one novel one does it.
-        rows = Novel.objects.filter(pk=novel.pk, sha256=novel.sha256, stage=Novel.Stage.DONE)
+        rows = Novel.objects.filter(pk=novel.pk, sha256=novel.sha256, stage__in=UPDATABLE)
         if not rows.update(**fields):
             raise Refused(f"《{novel.title}》(id={novel.pk}) 刚被另一个进程更新，未做任何改动")
         for name, value in fields.items():

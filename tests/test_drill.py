@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from drill_audit import audit  # noqa: E402
 
 QUICK = {"realtime-429", "realtime-5xx-timeout", "batch-error-lines", "batch-expire-half"}
-QUICK |= {"batch-cancel", "poller-kill", "three-pollers"}
+QUICK |= {"batch-cancel", "poller-kill", "three-pollers", "update-pending"}
 ROW = re.compile(r"^(✅|❌) (\S+) .*?\| (\d+)/(\d+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| ")
 
 

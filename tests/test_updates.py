@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -272,13 +273,13 @@ def test_the_same_chapters_in_other_bytes_change_nothing(cut, tmp_path):
     assert rows() == before
 
 
-def test_an_unfinished_novel_is_not_updated(tmp_path):
+def test_a_novel_whose_local_stages_are_unfinished_is_not_updated(tmp_path):
     path = write(tmp_path, "青锋录_1-15.txt", first_chapters(15))
     upload_offline(path, "--dry-run", "--quiet")
     before = rows()
     with pytest.raises(CommandError) as caught:
         upload_offline(SAMPLE)
-    assert caught.value.returncode == 2 and "还没有处理完" in str(caught.value)
+    assert caught.value.returncode == 2 and "本地阶段还没有完成" in str(caught.value)
     assert rows() == before
 
 
@@ -403,3 +404,61 @@ def test_of_two_processes_updating_one_novel_only_one_does(cut):
     with pytest.raises(versions.Refused):
         versions.update(stale, parsed, comparison, "青锋录.txt")
     assert rows() == before
+
+
+def answered_in(emu, custom_ids: set[str]) -> Counter:
+    """How many batches each of `custom_ids` was sent in."""
+    return Counter(
+        cid
+        for batch in emu.batches.values()
+        for line in batch.lines
+        if (cid := json.loads(line)["custom_id"]) in custom_ids
+    )
+
+
+def test_a_novel_can_be_updated_while_its_batch_is_pending(emu, upload, poll, tmp_path):
+    path = write(tmp_path, "青锋录_1-15.txt", first_chapters(15))
+    upload("--quiet", path=path)
+    novel = Novel.objects.get()
+    first = {t.custom_id: (t.kind, t.relation_id, t.character_id) for t in novel.tasks.all()}
+    assert novel.stage == Novel.Stage.DISPATCHED and novel.provisional
+
+    output = upload()  # the whole book, while version 1's batch is still in flight
+    assert "第 2 版" in output and "在等待批处理结果" in output
+    novel.refresh_from_db()
+    assert novel.stage == Novel.Stage.DISPATCHED and novel.provisional
+    assert novel.chapters.count() == len(HEADINGS)
+    # Version 1's questions stay attached and in flight: none is asked again or detached.
+    still = {t.custom_id: (t.kind, t.relation_id, t.character_id) for t in novel.tasks.all()}
+    assert {cid: still[cid] for cid in first} == first
+    second = set(novel.tasks.filter(version=2).values_list("custom_id", flat=True))
+    assert second and not second & set(first)
+
+    poll()
+    novel.refresh_from_db()
+    assert novel.stage == Novel.Stage.DONE and not novel.provisional
+    assert not novel.tasks.unsettled().exists()
+    sent = answered_in(emu, set(still))
+    assert set(sent) == set(still) and set(sent.values()) == {1}  # every question once
+    for task in novel.tasks.filter(kind="relation").select_related("relation"):
+        assert task.relation.origin == Origin.LLM
+
+
+def test_the_provisional_graph_of_an_update_keeps_the_answers_already_applied(
+    emu, upload, poll, tmp_path
+):
+    path = write(tmp_path, "青锋录_1-15.txt", first_chapters(15))
+    upload("--quiet", path=path)
+    poll()
+    novel = Novel.objects.get()
+    answered = {r.pk: (r.type, r.origin) for r in novel.relations.all()}
+    assert {origin for _, origin in answered.values()} == {Origin.LLM}
+    upload("--quiet")  # version 2 submitted: the provisional graph is written
+    novel.refresh_from_db()
+    assert novel.provisional and novel.stage == Novel.Stage.DISPATCHED
+    asked_again = set(
+        novel.tasks.filter(version=2, relation__isnull=False).values_list("relation_id", flat=True)
+    )
+    kept = {r.pk: (r.type, r.origin) for r in novel.relations.filter(pk__in=answered.keys())}
+    unchanged = [pk for pk in answered if pk not in asked_again]
+    assert unchanged and all(kept[pk] == answered[pk] for pk in unchanged)
