@@ -47,12 +47,23 @@ _BROAD_RIGHT_RE = re.compile(f"[{BROAD_RIGHT_CUES}]")
 _NAMING_RE = re.compile(
     r"(?:叫做|叫作|唤做|唤作|名唤|名叫|名为|法名|道号|号为|称为|人称|乃是)([\u4e00-\u9fff]{2,4})"
 )
+# The text's own naming statement with both ends of the name marked: 号做虎力大仙，
+# 叫做玉面公主。 自称赛太岁， (the proposal pattern above only marks the start).
+_STATED_RE = re.compile(
+    r"(?:叫做|叫作|唤做|唤作|名唤|唤名|名叫|名为|称名|法名|道号|号做|号为|号曰|称为|自称|自号"
+    r"|混名|绰号|浑名|诨名|外号|乳名|小名)(?:叫做|唤做)?([\u4e00-\u9fff]{2,5}?)(?=[，。！？；：”、])"
+)
 _LIST_RE = re.compile(
     r"(?<=[、，])([\u4e00-\u9fff]{2,4})(?=、)|(?<=、)([\u4e00-\u9fff]{2,4})(?=[、，。])"
 )
 # A short clause on its own between punctuation: vocatives (悟空！) and appositions (，红孩儿，).
 _CLAUSE_RE = re.compile(r"(?<=[，。！？：；“”、\n])([\u4e00-\u9fff]{2,4})(?=[，。！？：；“”、])")
 _NON_CJK_RE = re.compile(r"[^\u4e00-\u9fff]")
+
+
+def stated_names(text: str) -> Counter:
+    """The strings the text introduces as names (叫做X，), with how often each is stated."""
+    return Counter(m.group(1) for m in _STATED_RE.finditer(text))
 
 
 def _is_cjk(ch: str) -> bool:

@@ -25,6 +25,7 @@ from .candidates import (
     collect_slot_candidates,
     gather_stats,
     plausible_shape,
+    stated_names,
 )
 from .dictionary import _function_words, two_char_words, verb_phrase
 from .grouping import build_groups
@@ -36,6 +37,8 @@ from .variants import infix_variants
 # Last characters of a place name (荆州, 花果山, 潼关): a two-character head ending in one is a
 # place before a name (荆州刘表), not an epithet of it.
 _PLACE_END = frozenset("州郡县国城山江河关府营寨")
+# Last characters of a place a naming statement may introduce (叫做陈家庄, 唤做水帘洞).
+STATED_PLACE_END = _PLACE_END | frozenset("庄村洞寺庙观岭峰桥")
 # Characters that stick to a name from the sentence around it: the verbs and prepositions of
 # the speaker and object slots (向莺儿, 见行者), the conjunctions 连/及/并, and the characters
 # that never begin a name. One at the start of a string, or in what stands before an accepted
@@ -44,6 +47,8 @@ _GLUE = frozenset(LEFT_CUES + RIGHT_CUES + BROAD_RIGHT_CUES + "连及并") | BAD
 
 
 MIN_SLOTS = 2
+STATED_MODIFIED = 0.4
+STATED_EVIDENCE = 0.15
 HEAD_WORD_FREQ = 100
 PLURAL_AFTER = "皆俱各齐尽"
 PLURAL_SHARE = 0.12
@@ -64,16 +69,17 @@ class FoundCharacter:
     references: int = 0
 
 
-def looks_like_person(st: CandidateStats, min_evidence: float = 0.3) -> bool:
+def looks_like_person(st: CandidateStats, min_evidence: float = 0.3, stated: bool = False) -> bool:
     """Decide from context statistics whether a candidate string is a person's name.
 
     `min_evidence` is lowered for longer forms of an accepted name (唐三藏 around 三藏), which
-    the narration uses in full sentences rather than in speaker slots.
+    the narration uses in full sentences rather than in speaker slots. A name the text `stated`
+    (号做虎力大仙) also needs less: one slot, and more 那 before it (那虎力大仙道).
     """
-    return st.freq >= 3 and _contexts_fit(st, min_evidence) and _form_fits(st)
+    return st.freq >= 3 and _contexts_fit(st, min_evidence, stated) and _form_fits(st)
 
 
-def _contexts_fit(st: CandidateStats, min_evidence: float) -> bool:
+def _contexts_fit(st: CandidateStats, min_evidence: float, stated: bool = False) -> bool:
     """What stands around the string: word boundaries, places, clause starts, modifiers, groups,
     and evidence of speaking and being spoken to."""
     f = st.freq
@@ -92,7 +98,7 @@ def _contexts_fit(st: CandidateStats, min_evidence: float) -> bool:
     if f >= 15 and st.initial / f < 0.04:
         return False
     # Common nouns come with demonstratives and possessives (那妖精, 我师父, 一个和尚).
-    if st.modified / f > 0.3:
+    if st.modified / f > (STATED_MODIFIED if stated else 0.3):
         return False
     # Groups take "all" and "each" after them (诸将皆曰, 汝二人各, 众人齐声); one person seldom.
     if f >= 20 and sum(st.right[ch] for ch in PLURAL_AFTER) / f >= PLURAL_SHARE:
@@ -110,7 +116,8 @@ def _contexts_fit(st: CandidateStats, min_evidence: float) -> bool:
     # A clause start alone is no evidence: 操闻之 (曹操 + 闻之) opens clauses but is never
     # in a speaker or object slot. A full name may be (林黛玉, 沙悟净 are narrated in full and
     # speak under their short names).
-    return st.right_slots + st.left_slots >= MIN_SLOTS or (f >= 5 and _surname_start(st.text))
+    slots = st.right_slots + st.left_slots
+    return slots >= (1 if stated else MIN_SLOTS) or (f >= 5 and _surname_start(st.text))
 
 
 def _form_fits(st: CandidateStats) -> bool:
@@ -185,7 +192,9 @@ def _is_name_variant(s: str, people: Mapping[str, object]) -> bool:
     return False
 
 
-def _drop_phrases(people: dict[str, CandidateStats]) -> dict[str, CandidateStats]:
+def _drop_phrases(
+    people: dict[str, CandidateStats], stated: Collection[str] = ()
+) -> dict[str, CandidateStats]:
     """Remove candidates that are a name glued to something else.
 
     周瑜大 (周瑜 + 大怒), 老孙打, 向莺儿 (向 + 莺儿), 八戒沙僧 (two names): each contains an
@@ -209,10 +218,12 @@ def _drop_phrases(people: dict[str, CandidateStats]) -> dict[str, CandidateStats
             if len(s) == 4 and s[:2] in people and s[2:] in people:
                 continue
             # Four-character strings are mostly idioms (满心欢喜, 按落云头); keep only those
-            # built on a name (观音菩萨), starting with a compound surname (司马仲达) or made of a
-            # surname, a rank among brothers and a title (马二先生, 娄三公子).
+            # built on a name (观音菩萨), starting with a compound surname (司马仲达), made of a
+            # surname, a rank among brothers and a title (马二先生, 娄三公子), or that the text
+            # states as a name (叫做玉面公主).
             if (
                 len(s) == 4
+                and s not in stated
                 and s[:2] not in COMPOUND_SURNAMES
                 and not _ranked_title_name(s)
                 and not any(
@@ -251,16 +262,24 @@ def _drop_name_followers(
     return {s: st for s, st in people.items() if not seen[s] or follows[s] / seen[s] <= share}
 
 
-def _plain_word_ok(s: str) -> bool:
-    """May a string found by a naming rule (not by the statistics) be a name?"""
+def _plain_word_ok(s: str, suffix_ok: bool = False) -> bool:
+    """May a string found by a naming rule (not by the statistics) be a name? A title-like
+    ending (玉面公主) is allowed when the text states the whole string as a name."""
     return plausible_shape(s) and not (
         s in TITLES
         or s in COMMON
         or s in KIN_ADDRESS
         or s in _function_words()
-        or s[-1] in NAME_SUFFIXES
+        or (s[-1] in NAME_SUFFIXES and not suffix_ok)
         or any(ch in _GLUE for ch in s[:1])
     )
+
+
+def _stated_ok(s: str) -> bool:
+    """A string the text states as a name (号做虎力大仙) that may take the easier tests: three
+    characters or more (a two-character one is as often a common word: 叫做外公) and not a
+    place (叫做陈家庄)."""
+    return len(s) >= 3 and s[-1] not in STATED_PLACE_END and _plain_word_ok(s, suffix_ok=True)
 
 
 def _animal_surname_links(
@@ -348,8 +367,8 @@ def discover_characters(
     most `limit` characters, most mentioned first.
     """
     full = "\n".join(body for _, body in chapters)
-    people, stats = _accepted_people(chapters, full)
-    names, courtesy, variants = _stated_links(full, people, stats)
+    people, stats, introduced = _accepted_people(chapters, full)
+    names, courtesy, variants = _stated_links(full, people, stats, introduced)
     freq = {s: st.freq for s, st in people.items()}
     groups, _usage, titles = build_groups(
         chapters, full, names, freq, courtesy + variants, _plain_word_ok
@@ -361,13 +380,22 @@ def discover_characters(
     return characters[:limit]
 
 
-def _accepted_people(chapters: Sequence[tuple[int, str]], full: str) -> tuple[dict, dict]:
+def _accepted_people(chapters: Sequence[tuple[int, str]], full: str) -> tuple[dict, dict, set[str]]:
     """Candidates from speaker and object slots, kept when their contexts look like a person's;
-    returns (the people, the statistics of every candidate)."""
+    returns (the people, the statistics of every slot candidate, the people accepted only
+    because the text introduces them by name)."""
     right, left, extra = collect_slot_candidates(full)
     pool = candidate_pool(right, left, extra, min_slots=3, max_pool=8000, text=full)
-    stats = gather_stats(chapters, pool, right, left)
+    stated = {s for s in stated_names(full) if _stated_ok(s)}
+    added = stated.difference(pool)
+    stats = gather_stats(chapters, pool + sorted(added), right, left)
     people = {s: st for s, st in stats.items() if looks_like_person(st)}
+    # A name the text introduces (叫做玉面公主) needs less evidence of its own.
+    introduced = set()
+    for s in stated:
+        if s not in people and looks_like_person(stats[s], STATED_EVIDENCE, stated=True):
+            people[s] = stats[s]
+            introduced.add(s)
     # Longer forms of accepted names (唐三藏, 齐天大圣) need less evidence of their own.
     for s, st in stats.items():
         if (
@@ -377,11 +405,14 @@ def _accepted_people(chapters: Sequence[tuple[int, str]], full: str) -> tuple[di
             and _is_name_variant(s, people)
         ):
             people[s] = st
-    people = _drop_phrases(people)
-    return _drop_name_followers(chapters, people), stats
+    people = _drop_phrases(people, stated)
+    slot_stats = {s: st for s, st in stats.items() if s not in added}
+    return _drop_name_followers(chapters, people), slot_stats, introduced
 
 
-def _stated_links(full: str, people: dict, stats: dict) -> tuple[set[str], list, list]:
+def _stated_links(
+    full: str, people: dict, stats: dict, introduced: Collection[str] = ()
+) -> tuple[set[str], list, list]:
     """Every name to group, the links the text states (courtesy names, animal surnames) and the
     variants (观世音 beside 观音: linked but, unlike stated names, not preferred for display)."""
     # Courtesy names stated by the narrator (姓刘，名备，字玄德) are trusted even when the
@@ -395,7 +426,9 @@ def _stated_links(full: str, people: dict, stats: dict) -> tuple[set[str], list,
     for a, b in _animal_surname_links(full, people):
         names.update((a, b))
         courtesy.append((a, b))
-    variants = infix_variants(people, {s: st.freq for s, st in stats.items()}, full)
+    # An introduced name may still be the longer spelling of an accepted one (牛魔王, 牛王).
+    plain = [s for s in people if s not in introduced]
+    variants = infix_variants(plain, {s: st.freq for s, st in stats.items()}, full)
     names.update(s for link in variants for s in link)
     return names, courtesy, variants
 

@@ -53,16 +53,18 @@ def infix_variants(
 def abbreviation_links(names: Collection[str]) -> list[tuple[str, str]]:
     """(short, long) for a two-character name made of the first and last character of one
     longer name (玉帝 of 玉皇大帝), when no other name of three or four characters has those
-    ends and the short name is no surname + given name, diminutive (玉儿) or count (二子)."""
+    ends and the short name is no surname + given name, diminutive (玉儿) or count (二子), nor
+    the given name of a surname + given name (飞虎 of 左飞虎, not of 飞山虎)."""
     from graph.names import split_surname
 
+    given = {parts[1] for n in names if (parts := split_surname(n))}
     longer: dict[tuple[str, str], list[str]] = {}
     for n in names:
         if len(n) in (3, 4):
             longer.setdefault((n[0], n[-1]), []).append(n)
     links = []
     for short in names:
-        if len(short) != 2 or short in TITLES or split_surname(short):
+        if len(short) != 2 or short in TITLES or split_surname(short) or short in given:
             continue
         # 玉儿, 二子: a diminutive or a count, not an abbreviation (玉钏儿, 二童子)
         if short[1] in "儿子" or short[0] in "一二三四五六七八九十两大小老众诸":
