@@ -2,9 +2,10 @@
 novel's length, spent where it tells most.
 
 - attribute questions for every character the text mentions often enough (at most a share);
-- evolution questions for the asked pairs that meet over a long stretch of their own (at most a
-  share; their evidence is drawn from across that stretch);
-- relation questions for the rest, pairs ranked by how much they are likely to matter.
+- a relation question for each pair the rest allows, pairs ranked by how much they are likely to
+  matter; for the pairs that meet over a long stretch of their own (at most a share of the
+  budget), the same request asks the evolution question too, with evidence drawn from across
+  that stretch (one request per pair: a timeline costs no pair its question).
 
 Each request's input is bounded by EVIDENCE_TOKEN_BUDGET, so the tokens follow the requests:
 2,000 requests of at most 1,500 tokens stay under 3 M. The plan is a pure function of counts, so
@@ -23,7 +24,7 @@ MIN_REQUESTS = (
     450  # never fewer than the fixed plan before it (200 pairs, 200 timelines, 50 people)
 )
 ATTRIBUTE_SHARE = 0.2  # of the budget, at most, for attribute questions
-EVOLUTION_SHARE = 0.25  # of the budget, at most, for evolution questions
+EVOLUTION_SHARE = 1.0  # of the budget, at most, for pair questions that ask the timeline too
 ATTRIBUTE_MIN_MENTIONS = 20  # a character mentioned less is not worth an attribute question
 MIN_RELATIONS = 1
 
@@ -32,13 +33,13 @@ MIN_RELATIONS = 1
 class Plan:
     total: int
     attributes: int
-    evolutions: int  # at most; fewer when fewer asked pairs span long enough
+    evolutions: int  # pair questions that ask the timeline too: at most; fewer when fewer span long
     attribute_floor: int  # mentions of the least mentioned character asked about
 
     @property
-    def relations(self) -> int:
-        """Relation questions: what attributes and evolutions leave."""
-        return max(MIN_RELATIONS, self.total - self.attributes - self.evolutions)
+    def pairs(self) -> int:
+        """Pairs asked about, one request each: what attributes leave."""
+        return max(MIN_RELATIONS, self.total - self.attributes)
 
 
 def requests_for(char_count: int) -> int:
@@ -72,9 +73,15 @@ def describe(novel) -> list[str]:
     weakest = kinds["relation"].aggregate(least=Min("relation__cooccurrence"))["least"]
     floor = kinds["attribute"].aggregate(least=Min("character__mention_count"))["least"]
     used = tasks.count()
-    return [
+    both = sum(1 for q in kinds["relation"].values_list("question", flat=True) if q.get("timeline"))
+    lines = [
         f"请求预算 {total} 个（{how}），本次用 {used} 个",
         f"  关系问题 {kinds['relation'].count()} 个：按重要程度排序的人物对，截止处的一对同段共现 {weakest or 0} 次",
-        f"  演变问题 {kinds['evolution'].count()} 个：相遇跨越较长章节的人物对中相遇最多的",
-        f"  属性问题 {kinds['attribute'].count()} 个：提及 ≥ {floor or ATTRIBUTE_MIN_MENTIONS} 次的人物",
+        f"    其中 {both} 个同时问关系演变：相遇跨越较长章节的人物对中相遇最多的（一次请求问两件事）",
     ]
+    if kinds["evolution"].exists():
+        lines.append(f"  演变问题 {kinds['evolution'].count()} 个：关系已由人工设定的人物对")
+    lines.append(
+        f"  属性问题 {kinds['attribute'].count()} 个：提及 ≥ {floor or ATTRIBUTE_MIN_MENTIONS} 次的人物"
+    )
+    return lines

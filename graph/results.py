@@ -73,10 +73,13 @@ def _write(novel: Novel, tasks: list[LLMTask]) -> None:
         subject = task.relation_id if task.kind != LLMTask.Kind.ATTRIBUTE else task.character_id
         if subject:
             by_kind[task.kind][subject].append(task)
+    # An evolution question's timeline, else the one a relation question asked with it.
+    asked = by_kind[LLMTask.Kind.RELATION] | by_kind[LLMTask.Kind.EVOLUTION]
     timelines = {
         relation_id: _phases(group)
-        for relation_id, group in by_kind[LLMTask.Kind.EVOLUTION].items()
+        for relation_id, group in asked.items()
         if relation_id not in manual_phases  # a timeline a person edited stays as they left it
+        and any("phases" in _result(t) for t in group)
     }
     relations = []
     for group in by_kind[LLMTask.Kind.RELATION].values():
@@ -126,6 +129,7 @@ def _grounding(task: LLMTask) -> tuple:
 
 def _phases(group: list[LLMTask]) -> list[RelationPhase]:
     """One timeline from every answer about the edge (two after a merge), in chapter order."""
+    group = [t for t in group if "phases" in _result(t)]
     best = max(
         group, key=lambda t: (t.origin not in ("", Origin.DEFAULT), len(_result(t)["phases"]))
     )
