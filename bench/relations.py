@@ -224,6 +224,8 @@ def why_missing(novel, chars: dict, misses: list[tuple[str, str]]) -> list[str]:
             meets = f"同段共现 {stat.count} 次、{len(stat.chapters)} 章" if stat else "从未同段出现"
             place = rank.get(key)
             where = f"排名 {place}" if place else f"排名 > {len(ranked)}"
+            if place and place <= plan.pairs:  # in range now: the merges joined its meetings
+                where += "，合并后才进入提问范围：选对时其中一人还分在几个节点上"
             why = f"未提问：{meets}，{where}（问了 {plan.pairs} 对）"
         lines.append(f"    {a}—{b}：{why}")
     return lines

@@ -3,9 +3,9 @@ novel's length, spent where it tells most.
 
 - attribute questions for every character the text mentions often enough (at most a share);
 - a relation question for each pair the rest allows, pairs ranked by how much they are likely to
-  matter; for the pairs that meet over a long stretch of their own (at most a share of the
-  budget), the same request asks the evolution question too, with evidence drawn from across
-  that stretch (one request per pair: a timeline costs no pair its question).
+  matter; for the pairs that meet over a long stretch of their own, the same request asks the
+  evolution question too, with evidence drawn from across that stretch (one request per pair:
+  a timeline costs no pair its question).
 
 Each request's input is bounded by EVIDENCE_TOKEN_BUDGET, so the tokens follow the requests:
 2,000 requests of at most 1,500 tokens stay under 3 M. The plan is a pure function of counts, so
@@ -24,7 +24,9 @@ MIN_REQUESTS = (
     450  # never fewer than the fixed plan before it (200 pairs, 200 timelines, 50 people)
 )
 ATTRIBUTE_SHARE = 0.2  # of the budget, at most, for attribute questions
-EVOLUTION_SHARE = 1.0  # of the budget, at most, for pair questions that ask the timeline too
+# Of an update's budget, at most, for evolution questions (graph/updates.py): a continued timeline
+# is a request of its own there.
+EVOLUTION_SHARE = 0.25
 ATTRIBUTE_MIN_MENTIONS = 20  # a character mentioned less is not worth an attribute question
 MIN_RELATIONS = 1
 
@@ -33,7 +35,6 @@ MIN_RELATIONS = 1
 class Plan:
     total: int
     attributes: int
-    evolutions: int  # pair questions that ask the timeline too: at most; fewer when fewer span long
     attribute_floor: int  # mentions of the least mentioned character asked about
 
     @property
@@ -55,7 +56,7 @@ def plan(char_count: int, mention_counts: Sequence[int]) -> Plan:
     asked = sorted((m for m in mention_counts if m >= ATTRIBUTE_MIN_MENTIONS), reverse=True)
     attributes = min(len(asked), int(total * ATTRIBUTE_SHARE))
     floor = asked[attributes - 1] if attributes else 0
-    return Plan(total, attributes, int(total * EVOLUTION_SHARE), floor)
+    return Plan(total, attributes, floor)
 
 
 def describe(novel) -> list[str]:

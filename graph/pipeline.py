@@ -242,14 +242,13 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
 
     plan = budget.plan(novel.char_count, [c.mention_count for c in characters.values()])
     chosen = ranked_pairs(ws, plan.pairs)
-    timelines = with_timeline(chosen, plan.evolutions)
     manual = {r.pair_key: r for r in novel.relations.filter(origin=Origin.MANUAL)}
     relations = []
     for stat in chosen:
         # Person A is the more important one, so a rebuild orients every pair the same way.
         a, b = sorted((characters[stat.a], characters[stat.b]), key=lambda c: (c.rank, c.pk))
         # The snippets its question shows: across the pair's span when it asks the timeline too.
-        evidence = ws.timeline if frozenset((stat.a, stat.b)) in timelines else ws.evidence
+        evidence = ws.timeline if evolves(stat) else ws.evidence
         snippets = evidence(stat.locations, a.names, b.names)
         # A relation a person set keeps its type and direction; its counts follow the text.
         relation = manual.get(Relation.key_for(a.pk, b.pk)) or Relation(
@@ -288,15 +287,6 @@ def ranked_pairs(ws: Workspace, limit: int, share_of: int = 0) -> list:
 
     per_person = max(1, round((share_of or limit) * PER_PERSON_SHARE))
     return top_pairs(ws.pair_stats, limit, bonus=bonus, per_person=per_person)
-
-
-def with_timeline(stats, room: int) -> set[frozenset]:
-    """The pairs whose question asks the timeline too: of those that meet over a long stretch
-    (see evolves), the `room` that meet most."""
-    spanning = sorted(
-        (s for s in stats if evolves(s)), key=lambda s: (-s.count, sorted(map(str, (s.a, s.b))))
-    )
-    return {frozenset((s.a, s.b)) for s in spanning[:room]}
 
 
 def evolves(stat) -> bool:
@@ -342,18 +332,16 @@ class _Questions:
         )
 
 
-def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions, room: int) -> list[LLMTask]:
-    """A question per pair, asking the timeline too for the `room` pairs that meet most over a
-    long stretch; a pair whose relation a person set gets only the timeline question."""
-    relations = list(novel.relations.select_related("source", "target"))
-    stats = {r.pk: ws.pair_stats.get(frozenset((r.source_id, r.target_id))) for r in relations}
-    timelines = with_timeline([s for s in stats.values() if s], room)
+def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions) -> list[LLMTask]:
+    """A question per pair, asking the timeline too for the pairs that meet over a long stretch;
+    a pair whose relation a person set gets only the timeline question."""
     tasks = []
-    for relation in relations:
-        a, b, stat = relation.source, relation.target, stats[relation.pk]
+    for relation in novel.relations.select_related("source", "target"):
+        a, b = relation.source, relation.target
+        stat = ws.pair_stats.get(frozenset((a.pk, b.pk)))
         links = {"relation": relation, "character": a}
         subject = f"{a.name}—{b.name}"
-        timeline = stat is not None and frozenset((stat.a, stat.b)) in timelines
+        timeline = stat is not None and evolves(stat)
         if relation.origin != Origin.MANUAL:
             snippets = [prompts.Snippet(s["chapter"], s["text"]) for s in relation.snippets]
             ask = prompts.Question(prompts.RELATION, a.names, b.names, snippets, timeline)
@@ -388,7 +376,7 @@ def build_tasks(novel: Novel, ws: Workspace, progress: Progress) -> None:
         novel.char_count, list(novel.characters.values_list("mention_count", flat=True))
     )
     attributes = _attribute_tasks(novel, ws, questions, plan.attributes)
-    tasks = _pair_tasks(novel, ws, questions, plan.evolutions) + attributes
+    tasks = _pair_tasks(novel, ws, questions) + attributes
     with transaction.atomic():
         novel.tasks.all().delete()
         LLMTask.objects.bulk_create(tasks, batch_size=500)
