@@ -79,7 +79,7 @@ def _write(novel: Novel, tasks: list[LLMTask]) -> None:
         relation_id: _phases(group)
         for relation_id, group in asked.items()
         if relation_id not in manual_phases  # a timeline a person edited stays as they left it
-        and any(map(_asks_timeline, group))
+        and any(map(asks_timeline, group))
     }
     relations = []
     for group in by_kind[LLMTask.Kind.RELATION].values():
@@ -128,7 +128,7 @@ def _grounding(task: LLMTask) -> tuple:
     return (task.origin not in ("", Origin.DEFAULT), typed, result.get("confidence", 0.0))
 
 
-def _asks_timeline(task: LLMTask) -> bool:
+def asks_timeline(task: LLMTask) -> bool:
     """An evolution question, or a relation question that asked the timeline too."""
     return task.kind == LLMTask.Kind.EVOLUTION or bool((task.question or {}).get("timeline"))
 
@@ -137,7 +137,7 @@ def _phases(group: list[LLMTask]) -> list[RelationPhase]:
     """One timeline from every answer about the edge (two after a merge), in chapter order: a
     question that asked it and got no usable answer leaves the edge without one."""
     best = max(
-        filter(_asks_timeline, group),
+        filter(asks_timeline, group),
         key=lambda t: (t.origin not in ("", Origin.DEFAULT), len(_result(t).get("phases", []))),
     )
     origin = best.origin or Origin.DEFAULT
