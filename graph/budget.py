@@ -78,7 +78,7 @@ def describe(novel) -> list[str]:
     lines = [
         f"请求预算 {total} 个（{how}），本次用 {used} 个",
         f"  关系问题 {kinds['relation'].count()} 个：按重要程度排序的人物对，截止处的一对同段共现 {weakest or 0} 次",
-        f"    其中 {both} 个同时问关系演变：相遇跨越较长章节的人物对中相遇最多的（一次请求问两件事）",
+        f"    其中 {both} 个同时问关系演变：相遇跨越较长章节的人物对（一次请求问两件事）",
     ]
     if kinds["evolution"].exists():
         lines.append(f"  演变问题 {kinds['evolution'].count()} 个：关系已由人工设定的人物对")

@@ -700,6 +700,8 @@ def test_a_dry_run_prints_the_estimate_and_submits_nothing(emu, upload, settings
     counts = Counter(novel.tasks.values_list("kind", flat=True))
     figures = dispatch.estimate(novel)
     assert set(figures) == set(counts) == {"relation", "attribute"}  # timelines ride along
+    both = sum(1 for q in novel.tasks.values_list("question", flat=True) if q.get("timeline"))
+    assert both and f"其中 {both} 个同时问关系演变" in out
     for kind, label in LLMTask.Kind.choices:
         if kind not in counts:
             continue
