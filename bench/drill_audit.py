@@ -22,6 +22,7 @@ from graph import taxonomy
 from graph.llm.zhipu import parse_result_line
 from graph.models import BatchJob, CharacterAttribute, LLMTask, Novel, Origin, RelationPhase
 from graph.prompts import ATTRIBUTE_KEYS
+from graph.results import asks_timeline
 
 
 @dataclass
@@ -153,19 +154,17 @@ def audit(novel_ids: list[int], emu=None, client=None) -> Audit:
 
 
 def _timelines(tasks: list[LLMTask]) -> dict[int, list[dict]]:
-    """Per relation, the phases of its fullest answered evolution task (as results.py picks)."""
-    best: dict[int, LLMTask] = {}
+    """Per relation, the phases results.py writes: of its evolution tasks (else of its relation
+    tasks that asked the timeline too), the fullest answered one."""
+    best: dict[int, tuple] = {}
     for task in tasks:
-        if task.kind != "evolution" or not task.relation_id:
+        if not task.relation_id or not asks_timeline(task):
             continue
-        key = (task.origin not in ("", Origin.DEFAULT), len((task.result or {}).get("phases", [])))
-        held = best.get(task.relation_id)
-        if held is None or key > (
-            held.origin not in ("", Origin.DEFAULT),
-            len((held.result or {}).get("phases", [])),
-        ):
-            best[task.relation_id] = task
-    return {rid: (t.result or {}).get("phases", []) for rid, t in best.items()}
+        phases = (task.result or {}).get("phases", [])
+        key = (task.kind == "evolution", task.origin not in ("", Origin.DEFAULT), len(phases))
+        if task.relation_id not in best or key > best[task.relation_id][0]:
+            best[task.relation_id] = (key, phases)
+    return {rid: phases for rid, (_, phases) in best.items()}
 
 
 def check_graph(novel: Novel, tasks: list[LLMTask], found: Audit) -> None:
@@ -193,14 +192,14 @@ def check_graph(novel: Novel, tasks: list[LLMTask], found: Audit) -> None:
             got = (relation.source_id, relation.target_id, relation.type, relation.origin)
             if got != (*ends, kind, origin):
                 found.lost.add(task.custom_id)
-        elif task.kind == "evolution" and task.relation_id:
-            for p in result.get("phases", []):
-                expected_phases[task.relation_id][p["from"], p["to"], p["type"], p["event"]] += 1
         elif task.kind == "attribute" and task.character_id:
             rows = [(k, result[k]) for k in ATTRIBUTE_KEYS if result.get(k)]
             if result.get("aliases"):
                 rows.append(("aliases", "、".join(result["aliases"])))
             expected_attributes[task.character_id].update(rows)
+    for relation_id, timeline in timelines.items():
+        for p in timeline:
+            expected_phases[relation_id][p["from"], p["to"], p["type"], p["event"]] += 1
     for label, got, expected in (
         ("phase", phases, expected_phases),
         ("attribute", attributes, expected_attributes),

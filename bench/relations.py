@@ -113,7 +113,7 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
     for rel in gold["relations"]:
         e = edge(rel["source"], rel["target"])
         if e is None:
-            misses.append(f"{rel['source']}—{rel['target']}")
+            misses.append((rel["source"], rel["target"]))
             continue
         present += 1
         code = taxonomy.CODE_BY_LABEL[rel["type"]]
@@ -170,7 +170,8 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
     }
     print(f"金标关系对出现为边 pairs present: {present}/{total} = {figures['present']:.2f}")
     if misses:
-        print("  缺失:", " ".join(misses))
+        print("  缺失:", " ".join(f"{a}—{b}" for a, b in misses))
+        print("\n".join(why_missing(novel, chars, misses)))
     print(
         f"类型正确 type accuracy (on present): {typed}/{present} = {figures['type']:.2f}"
         f"（其中 {equivalent} 个同门记作盟友；严格 strict {(typed - equivalent) / max(1, present):.2f}）"
@@ -187,13 +188,47 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
         f"演变检出 evolutions in order: {evo_right}/{len(gold['evolutions'])} = {figures['evolution']:.2f}"
     )
     tasks = Counter(novel.tasks.values_list("kind", flat=True))
+    timelines = tasks["evolution"] + sum(
+        1 for q in novel.tasks.values_list("question", flat=True) if q.get("timeline")
+    )
     print(
-        f"演变任务 evolution tasks: {tasks['evolution']}/{tasks['relation']} 对"
+        f"演变任务 evolution questions: {timelines}/{tasks['relation']} 对"
         f"；金标无演变的边中出现类型变化 stable gold pairs with a change: {spurious}/{stable}"
     )
     print_confusion(confusion)
     print("\n".join(evo_lines))
     return figures
+
+
+def why_missing(novel, chars: dict, misses: list[tuple[str, str]]) -> list[str]:
+    """Per missing gold pair, why: a character not in the graph (discovery), one node for both
+    (merged), or never asked (its meetings and its place in the pair ranking of the graph as it
+    stands after merges, against the number of pairs asked)."""
+    from graph import budget
+    from graph.pipeline import Workspace, ranked_pairs
+
+    ws = Workspace(novel)
+    plan = budget.plan(novel.char_count, [c.mention_count for c in ws.characters.values()])
+    ranked = ranked_pairs(ws, 2 * plan.pairs, share_of=plan.pairs)
+    rank = {frozenset((s.a, s.b)): i for i, s in enumerate(ranked, 1)}
+    lines = []
+    for a, b in misses:
+        absent = [name for name in (a, b) if name not in chars]
+        if absent:
+            why = f"缺人物 {'、'.join(absent)}（人物识别）"
+        elif chars[a].pk == chars[b].pk:
+            why = f"两人是同一节点 {chars[a].name}"
+        else:
+            key = frozenset((chars[a].pk, chars[b].pk))
+            stat = ws.pair_stats.get(key)
+            meets = f"同段共现 {stat.count} 次、{len(stat.chapters)} 章" if stat else "从未同段出现"
+            place = rank.get(key)
+            where = f"排名 {place}" if place else f"排名 > {len(ranked)}"
+            if place and place <= plan.pairs:  # in range now: the merges joined its meetings
+                where += "，合并后才进入提问范围：选对时其中一人还分在几个节点上"
+            why = f"未提问：{meets}，{where}（问了 {plan.pairs} 对）"
+        lines.append(f"    {a}—{b}：{why}")
+    return lines
 
 
 def print_confusion(confusion: Counter) -> None:

@@ -2,9 +2,10 @@
 novel's length, spent where it tells most.
 
 - attribute questions for every character the text mentions often enough (at most a share);
-- evolution questions for the asked pairs that meet over a long stretch of their own (at most a
-  share; their evidence is drawn from across that stretch);
-- relation questions for the rest, pairs ranked by how much they are likely to matter.
+- a relation question for each pair the rest allows, pairs ranked by how much they are likely to
+  matter; for the pairs that meet over a long stretch of their own, the same request asks the
+  evolution question too, with evidence drawn from across that stretch (one request per pair:
+  a timeline costs no pair its question).
 
 Each request's input is bounded by EVIDENCE_TOKEN_BUDGET, so the tokens follow the requests:
 2,000 requests of at most 1,500 tokens stay under 3 M. The plan is a pure function of counts, so
@@ -23,7 +24,9 @@ MIN_REQUESTS = (
     450  # never fewer than the fixed plan before it (200 pairs, 200 timelines, 50 people)
 )
 ATTRIBUTE_SHARE = 0.2  # of the budget, at most, for attribute questions
-EVOLUTION_SHARE = 0.25  # of the budget, at most, for evolution questions
+# Of an update's budget, at most, for evolution questions (graph/updates.py): a continued timeline
+# is a request of its own there.
+EVOLUTION_SHARE = 0.25
 ATTRIBUTE_MIN_MENTIONS = 20  # a character mentioned less is not worth an attribute question
 MIN_RELATIONS = 1
 
@@ -32,13 +35,12 @@ MIN_RELATIONS = 1
 class Plan:
     total: int
     attributes: int
-    evolutions: int  # at most; fewer when fewer asked pairs span long enough
     attribute_floor: int  # mentions of the least mentioned character asked about
 
     @property
-    def relations(self) -> int:
-        """Relation questions: what attributes and evolutions leave."""
-        return max(MIN_RELATIONS, self.total - self.attributes - self.evolutions)
+    def pairs(self) -> int:
+        """Pairs asked about, one request each: what attributes leave."""
+        return max(MIN_RELATIONS, self.total - self.attributes)
 
 
 def requests_for(char_count: int) -> int:
@@ -54,7 +56,7 @@ def plan(char_count: int, mention_counts: Sequence[int]) -> Plan:
     asked = sorted((m for m in mention_counts if m >= ATTRIBUTE_MIN_MENTIONS), reverse=True)
     attributes = min(len(asked), int(total * ATTRIBUTE_SHARE))
     floor = asked[attributes - 1] if attributes else 0
-    return Plan(total, attributes, int(total * EVOLUTION_SHARE), floor)
+    return Plan(total, attributes, floor)
 
 
 def describe(novel) -> list[str]:
@@ -72,9 +74,15 @@ def describe(novel) -> list[str]:
     weakest = kinds["relation"].aggregate(least=Min("relation__cooccurrence"))["least"]
     floor = kinds["attribute"].aggregate(least=Min("character__mention_count"))["least"]
     used = tasks.count()
-    return [
+    both = sum(1 for q in kinds["relation"].values_list("question", flat=True) if q.get("timeline"))
+    lines = [
         f"请求预算 {total} 个（{how}），本次用 {used} 个",
         f"  关系问题 {kinds['relation'].count()} 个：按重要程度排序的人物对，截止处的一对同段共现 {weakest or 0} 次",
-        f"  演变问题 {kinds['evolution'].count()} 个：相遇跨越较长章节的人物对中相遇最多的",
-        f"  属性问题 {kinds['attribute'].count()} 个：提及 ≥ {floor or ATTRIBUTE_MIN_MENTIONS} 次的人物",
+        f"    其中 {both} 个同时问关系演变：相遇跨越较长章节的人物对（一次请求问两件事）",
     ]
+    if kinds["evolution"].exists():
+        lines.append(f"  演变问题 {kinds['evolution'].count()} 个：关系已由人工设定的人物对")
+    lines.append(
+        f"  属性问题 {kinds['attribute'].count()} 个：提及 ≥ {floor or ATTRIBUTE_MIN_MENTIONS} 次的人物"
+    )
+    return lines

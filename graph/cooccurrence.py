@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 
 from graph.cues import cue_count, relation_signals, snippet_strength
@@ -176,9 +177,16 @@ class ParagraphStore:
         return self._split[chapter][index]
 
 
-def _positions(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
+@lru_cache(maxsize=4096)
+def _finder(names: tuple[str, ...]) -> re.Pattern | None:
+    """One regex per name list (re's own cache holds too few for a novel's pairs)."""
     pattern = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
-    return [m.span() for m in re.finditer(pattern, text)] if pattern else []
+    return re.compile(pattern) if pattern else None
+
+
+def _positions(text: str, names: Sequence[str]) -> list[tuple[int, int]]:
+    finder = _finder(tuple(names))
+    return [m.span() for m in finder.finditer(text)] if finder else []
 
 
 def window(text: str, names_a: Sequence[str], names_b: Sequence[str] = ()) -> str:

@@ -240,21 +240,16 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
         character.first_chapter = index.first.get(pk)
         character.last_chapter = index.last.get(pk)
 
-    def bonus(stat) -> float:
-        # What the names say: one surname (father and son, brothers) or a sentence joining them.
-        a, b = characters[stat.a], characters[stat.b]
-        family = SURNAME_BONUS if same_surname(a.names, b.names) else 1.0
-        ties = pattern_weight(stat.locations, ws.store, a.names, b.names, samples=ws.samples)
-        return family * (1.0 + PATTERN_BONUS * min(ties, PATTERN_CAP))
-
     plan = budget.plan(novel.char_count, [c.mention_count for c in characters.values()])
-    chosen = _chosen_pairs(ws, plan, bonus)
+    chosen = ranked_pairs(ws, plan.pairs)
     manual = {r.pair_key: r for r in novel.relations.filter(origin=Origin.MANUAL)}
     relations = []
     for stat in chosen:
         # Person A is the more important one, so a rebuild orients every pair the same way.
         a, b = sorted((characters[stat.a], characters[stat.b]), key=lambda c: (c.rank, c.pk))
-        snippets = ws.evidence(stat.locations, a.names, b.names)
+        # The snippets its question shows: across the pair's span when it asks the timeline too.
+        evidence = ws.timeline if evolves(stat) else ws.evidence
+        snippets = evidence(stat.locations, a.names, b.names)
         # A relation a person set keeps its type and direction; its counts follow the text.
         relation = manual.get(Relation.key_for(a.pk, b.pk)) or Relation(
             novel=novel, source=a, target=b, pair_key=Relation.key_for(a.pk, b.pk)
@@ -278,15 +273,20 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
     )
 
 
-def _chosen_pairs(ws: Workspace, plan: budget.Plan, bonus) -> list:
-    """The pairs that get a relation question: the plan's share, plus the evolution questions the
-    best of them cannot use (too few of them meet over a long stretch)."""
-    most = plan.relations + plan.evolutions
-    ranked = top_pairs(
-        ws.pair_stats, most, bonus=bonus, per_person=max(1, round(most * PER_PERSON_SHARE))
-    )
-    spare = max(0, plan.evolutions - sum(map(evolves, ranked[: plan.relations])))
-    return ranked[: plan.relations + spare]
+def ranked_pairs(ws: Workspace, limit: int, share_of: int = 0) -> list:
+    """The `limit` pairs worth a question, best first (see cooccurrence.top_pairs), no person
+    taking more than a share of `share_of` (default: of `limit`)."""
+    characters = ws.characters
+
+    def bonus(stat) -> float:
+        # What the names say: one surname (father and son, brothers) or a sentence joining them.
+        a, b = characters[stat.a], characters[stat.b]
+        family = SURNAME_BONUS if same_surname(a.names, b.names) else 1.0
+        ties = pattern_weight(stat.locations, ws.store, a.names, b.names, samples=ws.samples)
+        return family * (1.0 + PATTERN_BONUS * min(ties, PATTERN_CAP))
+
+    per_person = max(1, round((share_of or limit) * PER_PERSON_SHARE))
+    return top_pairs(ws.pair_stats, limit, bonus=bonus, per_person=per_person)
 
 
 def evolves(stat) -> bool:
@@ -332,29 +332,24 @@ class _Questions:
         )
 
 
-def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions, room: int) -> list[LLMTask]:
-    """A relation question per pair (unless a person set the relation), and, within `room`
-    requests, an evolution question for the pairs that meet most over a long stretch."""
-    tasks, timelines = [], []
+def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions) -> list[LLMTask]:
+    """A question per pair, asking the timeline too for the pairs that meet over a long stretch;
+    a pair whose relation a person set gets only the timeline question."""
+    tasks = []
     for relation in novel.relations.select_related("source", "target"):
         a, b = relation.source, relation.target
+        stat = ws.pair_stats.get(frozenset((a.pk, b.pk)))
         links = {"relation": relation, "character": a}
         subject = f"{a.name}—{b.name}"
+        timeline = stat is not None and evolves(stat)
         if relation.origin != Origin.MANUAL:
             snippets = [prompts.Snippet(s["chapter"], s["text"]) for s in relation.snippets]
-            ask = prompts.Question(prompts.RELATION, a.names, b.names, snippets)
-            tasks.append(questions.task(ask, subject, relation.pk, **links))
-        stat = ws.pair_stats.get(frozenset((a.pk, b.pk)))
-        if stat and evolves(stat):
-            timelines.append((stat, relation, subject, links))
-    timelines.sort(key=lambda item: (-item[0].count, item[1].pk))
-    for stat, relation, subject, links in timelines[: max(0, room - len(tasks))]:
-        a, b = (
-            links["character"],
-            (relation.target if relation.source == links["character"] else relation.source),
-        )
-        evidence = ws.timeline(stat.locations, a.names, b.names)
-        ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
+            ask = prompts.Question(prompts.RELATION, a.names, b.names, snippets, timeline)
+        elif timeline:
+            evidence = ws.timeline(stat.locations, a.names, b.names)
+            ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
+        else:
+            continue
         tasks.append(questions.task(ask, subject, relation.pk, **links))
     return tasks
 
@@ -381,14 +376,16 @@ def build_tasks(novel: Novel, ws: Workspace, progress: Progress) -> None:
         novel.char_count, list(novel.characters.values_list("mention_count", flat=True))
     )
     attributes = _attribute_tasks(novel, ws, questions, plan.attributes)
-    tasks = _pair_tasks(novel, ws, questions, plan.total - len(attributes)) + attributes
+    tasks = _pair_tasks(novel, ws, questions) + attributes
     with transaction.atomic():
         novel.tasks.all().delete()
         LLMTask.objects.bulk_create(tasks, batch_size=500)
         novel.advance(Novel.Stage.TASKS)
     counts = Counter(t.kind for t in tasks)
+    both = sum(1 for t in tasks if t.question.get("timeline"))
     progress.line(
-        f"任务生成完成：关系 {counts['relation']}、演变 {counts['evolution']}、属性 {counts['attribute']}"
+        f"任务生成完成：关系 {counts['relation']}（其中 {both} 个同时问演变）、"
+        f"演变 {counts['evolution']}、属性 {counts['attribute']}"
     )
 
 

@@ -31,21 +31,25 @@ class Snippet:
 @dataclass
 class Question:
     """What one task asks: its kind, the names of person A (and B for pair questions), the
-    snippets the answer must rest on."""
+    snippets the answer must rest on. A relation question with `timeline` also asks how the
+    relation changes (the evolution question's phases), so a pair whose meetings span a long
+    stretch needs one request, not two."""
 
     kind: str
     names_a: list[str] = field(default_factory=list)
     names_b: list[str] = field(default_factory=list)
     snippets: list[Snippet] = field(default_factory=list)
+    timeline: bool = False
 
     def to_json(self) -> dict:
         """The shape stored on the task (`LLMTask.question`)."""
-        return {
+        data = {
             "kind": self.kind,
             "names_a": self.names_a,
             "names_b": self.names_b,
             "snippets": [[s.chapter, s.text] for s in self.snippets],
         }
+        return data | ({"timeline": True} if self.timeline else {})
 
     @classmethod
     def from_json(cls, data: dict) -> Question:
@@ -54,6 +58,7 @@ class Question:
             names_a=list(data.get("names_a") or []),
             names_b=list(data.get("names_b") or []),
             snippets=[Snippet(int(c), t) for c, t in data.get("snippets") or []],
+            timeline=bool(data.get("timeline")),
         )
 
 
@@ -61,7 +66,10 @@ def request_body(title: str, question: Question, *, model: str, max_tokens: int)
     """The chat-completion body that asks `question` about the novel `title`."""
     q = question
     if q.kind == RELATION:
-        return relation_request(title, q.names_a, q.names_b, q.snippets, model=model, max_tokens=max_tokens)  # fmt: skip
+        return relation_request(
+            title, q.names_a, q.names_b, q.snippets,
+            model=model, max_tokens=max_tokens, timeline=q.timeline,
+        )  # fmt: skip
     if q.kind == EVOLUTION:
         return evolution_request(title, q.names_a, q.names_b, q.snippets, model=model, max_tokens=max_tokens)  # fmt: skip
     return attribute_request(title, q.names_a, q.snippets, model=model, max_tokens=max_tokens)
@@ -94,6 +102,15 @@ def _body(user: str, model: str, max_tokens: int) -> dict:
     }
 
 
+_PHASE_RULES = (
+    "每个阶段给出起止章节号（取自片段标注）、关系类型和一句话事件；关系没有变化时只输出一个阶段。"
+)
+_PHASES_EXAMPLE = (
+    '"phases": [{"from": 3, "to": 7, "type": "盟友", "event": "二人联手夺回剑谱"}, '
+    '{"from": 8, "to": 20, "type": "敌对", "event": "反目成仇"}]'
+)
+
+
 def relation_request(
     title: str,
     names_a: list[str],
@@ -102,7 +119,19 @@ def relation_request(
     *,
     model: str,
     max_tokens: int,
+    timeline: bool = False,
 ) -> dict:
+    """The relation question; with `timeline`, the evolution question's phases are asked too."""
+    fields = (
+        '"type": "师徒", "direction": "a->b", "confidence": 0.9, "evidence": "不超过50字的依据"'
+    )
+    then = ""
+    if timeline:  # an example whose overall type agrees with its phases
+        then = f"再按章节顺序描述 A 与 B 的关系如何变化（phases，类型同上）：{_PHASE_RULES}\n"
+        fields = (
+            '"type": "敌对", "direction": "none", "confidence": 0.9, "evidence": "不超过50字的依据"'
+        )
+        fields += f", {_PHASES_EXAMPLE}"
     user = (
         f"小说《{title}》中的两个人物：\n{_person_line('A', names_a)}\n{_person_line('B', names_b)}\n"
         f"以下是两人同时出现的原文片段（按章节顺序）：\n{_snippet_lines(snippets)}\n\n"
@@ -110,7 +139,7 @@ def relation_request(
         "如果片段表明 A 与 B 其实是同一个人（同一人的别名、字号、称号），type 填“同一人物”。\n"
         "要求：只依据片段；看不出明确关系就选“共现”。有方向的类型（师徒、亲属、主仆）要给出方向："
         '"a->b" 表示 A 是师父、长辈或主人，"b->a" 表示 B 是；其他类型填 "none"。\n'
-        '输出格式：{"type": "师徒", "direction": "a->b", "confidence": 0.9, "evidence": "不超过50字的依据"}'
+        f"{then}输出格式：{{{fields}}}"
     )
     return _body(user, model, max_tokens)
 
@@ -128,10 +157,8 @@ def evolution_request(
         f"小说《{title}》中的两个人物：\n{_person_line('A', names_a)}\n{_person_line('B', names_b)}\n"
         f"以下是两人同时出现的原文片段，按章节先后排列：\n{_snippet_lines(snippets)}\n\n"
         f"请按章节顺序描述 A 与 B 的关系如何变化，类型只能从以下选择：\n{_type_lines()}\n\n"
-        "要求：只依据片段；每个阶段给出起止章节号（取自片段标注）、关系类型和一句话事件；"
-        "关系没有变化时只输出一个阶段。\n"
-        '输出格式：{"phases": [{"from": 3, "to": 7, "type": "盟友", "event": "二人联手夺回剑谱"}, '
-        '{"from": 8, "to": 20, "type": "敌对", "event": "反目成仇"}]}'
+        f"要求：只依据片段；{_PHASE_RULES}\n"
+        f"输出格式：{{{_PHASES_EXAMPLE}}}"
     )
     return _body(user, model, max_tokens)
 

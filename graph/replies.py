@@ -4,6 +4,7 @@ fences, prose around the JSON, Chinese punctuation, labels written slightly diff
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -225,15 +226,22 @@ def _direction(value) -> str:
 
 
 def parse_relation(content: str) -> dict:
+    """The relation, and the phases when the reply has them (a question with a timeline): a
+    timeline that cannot be trusted is dropped, the relation still stands."""
     data = extract_json(content, ("type",))
     code = relation_code(_get(data, "type"))
     direction = _direction(_get(data, "direction")) if code in taxonomy.DIRECTED else "none"
-    return {
+    result = {
         "type": code,
         "direction": direction,
         "confidence": _confidence(_get(data, "confidence", 0.5)),
         "evidence": str(_get(data, "evidence") or "")[:500],
     }
+    raw = _get(data, "phases")
+    if raw is not None and code != taxonomy.SAME_PERSON:
+        with contextlib.suppress(ReplyError):
+            result["phases"] = _timeline(raw)
+    return result
 
 
 _DIGITS = {
@@ -282,11 +290,14 @@ def _chapter(value) -> int:
 
 
 def parse_evolution(content: str) -> dict:
+    data = extract_json(content, ("phases",))
+    return {"phases": _timeline(_get(data, "phases"))}
+
+
+def _timeline(raw) -> list[dict]:
     """Phases that read like a story (graph.phases.story). A phase written backwards
     (from > to) is turned round; an empty list, a phase without a type or chapters, or an
     unknown type make the reply untrusted."""
-    data = extract_json(content, ("phases",))
-    raw = _get(data, "phases")
     if not isinstance(raw, list):
         raise ReplyError("回复缺少 phases 列表")
     if not raw:
@@ -309,7 +320,7 @@ def parse_evolution(content: str) -> dict:
     kept = [p for p in phases if p["type"] != taxonomy.SAME_PERSON]
     if not kept:
         raise ReplyError("phases 中没有关系类型")
-    return {"phases": story(kept)}
+    return story(kept)
 
 
 def _yes_no(value, default: bool = True) -> bool:

@@ -78,10 +78,13 @@ def _write(novel: Novel, tasks: list[LLMTask]) -> None:
         subject = task.relation_id if task.kind != LLMTask.Kind.ATTRIBUTE else task.character_id
         if subject:
             by_kind[task.kind][subject].append(task)
+    # An evolution question's timeline, else the one a relation question asked with it.
+    asked = by_kind[LLMTask.Kind.RELATION] | by_kind[LLMTask.Kind.EVOLUTION]
     timelines = {
         relation_id: _phases(group)
-        for relation_id, group in by_kind[LLMTask.Kind.EVOLUTION].items()
+        for relation_id, group in asked.items()
         if relation_id not in manual_phases  # a timeline a person edited stays as they left it
+        and any(map(asks_timeline, group))
     }
     relations = []
     for group in by_kind[LLMTask.Kind.RELATION].values():
@@ -111,6 +114,7 @@ def _answers(novel: Novel) -> list[LLMTask]:
             "result",
             "origin",
             "character",
+            "question",
             "relation__source",
             "relation__target",
             "relation__origin",
@@ -130,13 +134,20 @@ def _grounding(task: LLMTask) -> tuple:
     return (task.origin not in ("", Origin.DEFAULT), typed, result.get("confidence", 0.0))
 
 
+def asks_timeline(task: LLMTask) -> bool:
+    """An evolution question, or a relation question that asked the timeline too."""
+    return task.kind == LLMTask.Kind.EVOLUTION or bool((task.question or {}).get("timeline"))
+
+
 def _phases(group: list[LLMTask]) -> list[RelationPhase]:
-    """One timeline from every answer about the edge (two after a merge), in chapter order."""
+    """One timeline from every answer about the edge (two after a merge), in chapter order: a
+    question that asked it and got no usable answer leaves the edge without one."""
     best = max(
-        group, key=lambda t: (t.origin not in ("", Origin.DEFAULT), len(_result(t)["phases"]))
+        filter(asks_timeline, group),
+        key=lambda t: (t.origin not in ("", Origin.DEFAULT), len(_result(t).get("phases", []))),
     )
     origin = best.origin or Origin.DEFAULT
-    timeline = [p for p in _result(best)["phases"] if p["type"] in taxonomy.LABELS]
+    timeline = [p for p in _result(best).get("phases", []) if p["type"] in taxonomy.LABELS]
     return [
         RelationPhase(
             relation_id=best.relation_id,

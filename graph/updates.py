@@ -213,7 +213,7 @@ def new_relations(novel: Novel, ws: UpdateWorkspace, relations: list) -> list[Re
     characters, totals = ws.characters, ws.totals.pairs
     have = {frozenset((r.source_id, r.target_id)) for r in relations}
     full = budget.plan(novel.char_count, [c.mention_count for c in characters.values()])
-    most = full.relations + full.evolutions
+    most = full.pairs
 
     def family(stat: PairStat) -> float:
         a, b = characters[stat.a], characters[stat.b]

@@ -39,14 +39,17 @@ class GoldModel:
         if a and a == b:
             return {"type": taxonomy.SAME_PERSON_LABEL, "direction": "none", "confidence": 1.0}
         gold = self.relations.get(frozenset((a, b)))
-        if not gold:
-            return {"type": "共现", "direction": "none", "confidence": 0.5}
-        return {
-            "type": gold["type"],
-            "direction": "a->b" if gold["source"] == a else "b->a",
-            "confidence": 1.0,
-            "evidence": gold.get("note", "")[:50],
-        }
+        reply = {"type": "共现", "direction": "none", "confidence": 0.5}
+        if gold:
+            reply = {
+                "type": gold["type"],
+                "direction": "a->b" if gold["source"] == a else "b->a",
+                "confidence": 1.0,
+                "evidence": gold.get("note", "")[:50],
+            }
+        if q.timeline:  # the evolution question asked in the same request
+            reply["phases"] = self.evolution(q)["phases"]
+        return reply
 
     def evolution(self, q: Question) -> dict:
         a, b = self.who(q.names_a), self.who(q.names_b)

@@ -20,6 +20,7 @@ def read_request(body: dict) -> Question:
     """The question a request body asks: kind, names and snippets."""
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
     question = Question(kind=EVOLUTION if '{"phases"' in user else ATTRIBUTE)
+    question.timeline = question.kind == ATTRIBUTE and '"phases"' in user
     for m in _PERSON.finditer(user):
         aliases = [] if m["aliases"] == "无" else m["aliases"].split("、")
         names = [m["name"], *aliases]

@@ -94,7 +94,10 @@ def assert_applied_once(novel: Novel) -> None:
     tasks = novel.tasks.all()
     assert all(t.settled for t in tasks)
     phases = RelationPhase.objects.filter(relation__novel=novel)
-    expected_phases = sum(len(t.result["phases"]) for t in tasks if t.kind == "evolution")
+    # An evolution question's phases, or the ones a relation question asked with it (none when
+    # its answer was the default).
+    expected_phases = sum(len(t.result.get("phases", [])) for t in tasks if t.kind != "attribute")
+    assert any(t.question.get("timeline") for t in tasks)
     assert phases.count() == expected_phases
     keys = list(phases.values_list("relation_id", "from_chapter", "to_chapter"))
     assert len(keys) == len(set(keys))
@@ -696,7 +699,12 @@ def test_a_dry_run_prints_the_estimate_and_submits_nothing(emu, upload, settings
     assert set(novel.tasks.values_list("status", flat=True)) == {Status.PENDING}
     counts = Counter(novel.tasks.values_list("kind", flat=True))
     figures = dispatch.estimate(novel)
+    assert set(figures) == set(counts) == {"relation", "attribute"}  # timelines ride along
+    both = sum(1 for q in novel.tasks.values_list("question", flat=True) if q.get("timeline"))
+    assert both and f"其中 {both} 个同时问关系演变" in out
     for kind, label in LLMTask.Kind.choices:
+        if kind not in counts:
+            continue
         tokens = figures[kind]["input_tokens"]
         assert tokens > 0
         assert f"{label}：{counts[kind]} 个请求，约 {tokens} 输入 tokens" in out

@@ -250,3 +250,45 @@ def test_attributes_accept_chinese_keys_and_a_list_for_a_text_field():
 def test_an_attribute_reply_with_nothing_in_it_is_rejected():
     with pytest.raises(ReplyError):
         replies.parse_reply(prompts.ATTRIBUTE, '{"gender": "", "aliases": []}')
+
+
+def test_a_relation_question_with_a_timeline_asks_both_in_one_request():
+    question = prompts.Question(prompts.RELATION, ["沈青锋"], ["杜云起"], SNIPPETS, timeline=True)
+    assert prompts.Question.from_json(question.to_json()) == question
+    assert "timeline" not in prompts.Question(prompts.RELATION, ["甲"], ["乙"]).to_json()
+    body = prompts.request_body("青锋录", question, model="m", max_tokens=1)
+    user = body["messages"][1]["content"]
+    assert '"direction"' in user and '"phases"' in user and "如何变化" in user
+    assert read_request(body) == question  # the emulator's model reads both questions back
+
+
+def test_a_relation_reply_carries_its_timeline_and_keeps_the_relation_when_the_timeline_is_bad():
+    reply = (
+        '{"type": "敌对", "direction": "none", "confidence": 0.8, "evidence": "反目", "phases": '
+        '[{"from": 9, "to": 12, "type": "敌对"}, {"from": 2, "to": 8, "type": "盟友"}]}'
+    )
+    result = replies.parse_reply(prompts.RELATION, reply)
+    assert result["type"] == "enemy"
+    assert [(p["from"], p["type"]) for p in result["phases"]] == [(2, "ally"), (9, "enemy")]
+    broken = '{"type": "敌对", "direction": "none", "phases": [{"from": "开头", "type": "盟友"}]}'
+    result = replies.parse_reply(prompts.RELATION, broken)
+    assert result["type"] == "enemy" and "phases" not in result
+    plain = replies.parse_reply(prompts.RELATION, '{"type": "盟友", "direction": "none"}')
+    assert "phases" not in plain
+
+
+def test_offline_rules_answer_the_timeline_asked_with_a_relation_question():
+    snippets = [
+        Snippet(2, "杜云起与沈青锋联手退敌，二人并肩作战。"),
+        Snippet(4, "沈青锋和杜云起结伴同行，彼此相助，成了同伴。"),
+        Snippet(9, "杜云起背叛了沈青锋，二人反目成仇。"),
+        Snippet(12, "沈青锋与杜云起交手，仇敌相见，一场厮杀。"),
+    ]
+    question = prompts.Question(prompts.RELATION, ["沈青锋"], ["杜云起"], snippets, timeline=True)
+    body = prompts.request_body("青锋录", question, model="m", max_tokens=1)
+    result = replies.parse_reply(prompts.RELATION, answer(body))
+    alone = prompts.evolution_request(
+        "青锋录", ["沈青锋"], ["杜云起"], snippets, model="m", max_tokens=1
+    )
+    assert result["phases"] == replies.parse_reply(prompts.EVOLUTION, answer(alone))["phases"]
+    assert [p["type"] for p in result["phases"]] == ["ally", "enemy"]

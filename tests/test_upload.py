@@ -197,3 +197,19 @@ def test_xiyouji_gives_tang_seng_and_sun_wukong_joined_by_an_edge(corpus):
     a = novel.characters.get(name=tang)
     b = novel.characters.get(name=sun)
     assert Relation.objects.filter(novel=novel, pair_key=Relation.key_for(a.pk, b.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_a_pair_meeting_over_a_long_stretch_gets_its_timeline_in_its_relation_question(
+    sample_novel,
+):
+    tasks = list(sample_novel.tasks.select_related("relation"))
+    assert not [t for t in tasks if t.kind == LLMTask.Kind.EVOLUTION]  # no second request
+    pairs = [t for t in tasks if t.kind == LLMTask.Kind.RELATION]
+    stats = pipeline.Workspace(sample_novel).pair_stats
+    for task in pairs:
+        stat = stats[frozenset((task.relation.source_id, task.relation.target_id))]
+        assert bool(task.question.get("timeline")) == pipeline.evolves(stat)
+    asked = [t for t in pairs if t.question.get("timeline")]
+    assert asked and all(t.relation.phases.exists() for t in asked)
+    assert not any(t.relation.phases.exists() for t in pairs if t not in asked)

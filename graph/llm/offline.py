@@ -97,12 +97,15 @@ def relation_reply(facts: Question) -> dict:
     direction = "none"
     if verdict.code in taxonomy.DIRECTED:
         direction = "a->b" if reading.senior_is_a(verdict.code) else "b->a"
-    return {
+    reply = {
         "type": taxonomy.label(verdict.code),
         "direction": direction,
         "confidence": weighing.confidence(verdict),
         "evidence": reading.evidence(verdict.code)[:50],
     }
+    if facts.timeline:  # the evolution question asked in the same request
+        reply["phases"] = evolution_reply(facts)["phases"]
+    return reply
 
 
 def evolution_reply(facts: Question) -> dict:
