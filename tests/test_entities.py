@@ -373,6 +373,25 @@ def test_a_bare_title_goes_to_the_one_person_who_holds_it_in_scene():
     assert bare_title_links(chapters, _uf(["王夫人"], ["曹操"]), titles=["夫人"]) == []
 
 
+def test_a_title_crowding_into_the_scene_of_an_introduced_name_goes_to_that_name():
+    from graph.entities.bare_titles import bare_title_links
+
+    filler = "天色已晚，众人各自歇息。" * 30
+    intro = "山中有一个神仙，称名须菩提祖师。那祖师坐在台上，见菩提祖师来了。"
+    scene = ["祖师道：你来了。" + filler] * 4
+    later = ["悟空道：走罢。" + filler] * 10
+    chapters = _novel([[intro, *scene], scene, *[later] * 8, ["祖师来了。"]])
+    links = bare_title_links(chapters, _uf(["悟空"]), titles=["祖师"])
+    assert sorted(links) == [("祖师", "菩提祖师"), ("祖师", "须菩提祖师")]
+    # Used all over the novel, the title stays bare.
+    spread = _novel([[intro, *scene], *[scene + later] * 8])
+    assert bare_title_links(spread, _uf(["悟空"]), titles=["祖师"]) == []
+    # Two people introduced with it in that scene: the title stays bare.
+    two = intro + "又有一个，称名乌巢祖师。"
+    chapters = _novel([[two, *scene], scene, *[later] * 8, ["祖师来了。"]])
+    assert bare_title_links(chapters, _uf(["悟空"]), titles=["祖师"]) == []
+
+
 def test_an_initial_kin_form_goes_to_the_carrier_of_its_sex_not_its_speaker():
     from graph.entities.initials import initial_form_links
 

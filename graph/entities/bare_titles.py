@@ -10,6 +10,12 @@ the text ties it to that person in two independent ways:
   before) clearly more often than an arbitrary point of the text does (`MIN_COVER`, `MIN_LIFT`),
   so a title the novel spreads over many people (娘娘, 道士, 姨娘) is left alone even when the
   name list holds only one of its compounds.
+
+A title that ends a name the text introduces (称名须菩提祖师) is that person's without votes when
+its bare uses crowd into the scene of the introduction, the chapter of the statement and the next
+(祖师: 69 of 77 uses in chapters 1-2): the text names the person once and then calls him by the
+title alone. The holder is the introduced name and its shorter forms the text uses on their own
+(菩提祖师), even when they are too rare to be names yet.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from networkx.utils import UnionFind
 from graph.names import KIN_ADDRESS, TITLES, split_surname
 
 from .aliases import ordered_groups
+from .candidates import stated_names
 from .scanning import build_automaton
 
 MIN_VOTES = 5
@@ -41,6 +48,8 @@ SAME_CHAPTER = 0.6  # bare uses in a chapter that also names the holder
 _COUNTED = frozenset("一二三四五六七八九十两众诸")  # 三人, 四众: head counts
 _COLLECTIVE = frozenset("徒们众")  # 师徒, 小的们
 _SAMPLE_STEP = 97  # characters between the probes of the baseline
+INTRODUCED_SHARE = 0.8  # bare uses in the scene of the introduction
+INTRODUCED_LIFT = 5  # ... against the share of the text that scene holds
 
 # A title conferred on, or taken by, a named person: "玄德进位汉中王", "曹丕自立为大魏皇帝",
 # "封孙权为吴王", "加诸葛亮为武乡侯". The title ends in a rank (王侯公帝).
@@ -233,6 +242,51 @@ def _holds_in_scene(t: str, g: int, uses: _TitleUses) -> bool:
     return c >= MIN_COVER and c >= MIN_LIFT * uses.cover(g, uses.probes)
 
 
+@dataclass
+class _Introduction:
+    """A name the text introduces ending in a tested title (须菩提祖师 for 祖师)."""
+
+    name: str
+    scene: tuple[int, ...]  # the chapter of the statement and the next
+    forms: list[str]  # the name and its shorter forms ending in the title used on their own
+
+
+def _introductions(
+    chapters: Sequence[tuple[int, str]], cands: Collection[str]
+) -> dict[str, _Introduction]:
+    """Title -> the name introduced with it first. A title that two names carry in the scene
+    of that introduction is left out."""
+    stated: dict[str, list[tuple[int, str]]] = {}
+    for i, (_number, body) in enumerate(chapters):
+        for x in stated_names(body):
+            for k in range(1, len(x) - 1):
+                if x[k:] in cands:
+                    stated.setdefault(x[k:], []).append((i, x))
+    out = {}
+    for t, found in stated.items():
+        i, name = min(found)
+        scene = chapters[i : i + 2]
+        if {x for j, x in found if j in (i, i + 1)} != {name}:
+            continue
+        text = "".join(body for _, body in scene)
+        # A shorter form is used on its own when it is found more often than the form one
+        # character longer (菩提祖师 2, 须菩提祖师 1; 提祖师 2).
+        counts = [text.count(name[k:]) for k in range(len(name) - len(t))]
+        forms = [name] + [name[k:] for k in range(1, len(counts)) if counts[k] > counts[k - 1]]
+        out[t] = _Introduction(name, tuple(number for number, _ in scene), forms)
+    return out
+
+
+def _introduced_here(t: str, intro: _Introduction, uses: _TitleUses, share: float) -> bool:
+    """Do the bare uses of `t` crowd into the scene of its introduction (the scene holds
+    `share` of the text)?"""
+    bare = uses.bare[t]
+    if len(bare) < MIN_BARE:
+        return False
+    inside = sum(1 for number, _ in bare if number in intro.scene) / len(bare)
+    return inside >= INTRODUCED_SHARE and inside >= INTRODUCED_LIFT * share
+
+
 def bare_title_links(
     chapters: Sequence[tuple[int, str]],
     uf: UnionFind,
@@ -251,6 +305,9 @@ def bare_title_links(
         if t in cands and n in group_of:
             uses.votes[t][group_of[n]] += CONFERRAL_VOTES
     _scan_titles(chapters, group_of, uses)
+    introduced = _introductions(chapters, cands)
+    size = {number: len(body) for number, body in chapters}
+    total = sum(size.values()) or 1
     # A rank title used as a name of its own (宁王) replaces the name in the narration rather
     # than standing in its scenes: the appositions alone (宁王宸濠) must tie it to one person.
     named = named_titles(groups)
@@ -263,4 +320,11 @@ def bare_title_links(
             or _holds_in_scene(t, g, uses)
         ):
             links.append((t, groups[g][0]))
+        elif t in introduced:
+            intro = introduced[t]
+            share = sum(size[n] for n in intro.scene) / total
+            if _introduced_here(t, intro, uses, share):
+                # A form that already names someone else (三太子) is not taken from him.
+                own = group_of.get(intro.name)
+                links.extend((t, f) for f in intro.forms if group_of.get(f, own) == own)
     return links
