@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from graph import grouping, taxonomy
 from graph import phases as phases_of
-from graph import taxonomy
 from graph.llm.zhipu import parse_result_line
 from graph.models import BatchJob, CharacterAttribute, LLMTask, Novel, Origin, RelationPhase
 from graph.prompts import ATTRIBUTE_KEYS
@@ -50,8 +50,8 @@ class Evidence:
     tokens: Counter = field(default_factory=Counter)  # (custom_id, "prompt"|"completion") -> n
 
 
-def parses(kind: str, content: str) -> bool:
-    probe = LLMTask(kind=kind)
+def parses(task: LLMTask, content: str) -> bool:
+    probe = LLMTask(kind=task.kind, question=task.question)
     probe.record_reply(content, Origin.LLM)
     return probe.status == LLMTask.Status.SUCCEEDED
 
@@ -80,7 +80,7 @@ def batch_evidence(emu, novel_ids, tasks: dict[str, LLMTask], audit: Audit) -> E
                 continue
             evidence.tokens[line.custom_id, "prompt"] += line.prompt_tokens
             evidence.tokens[line.custom_id, "completion"] += line.completion_tokens
-            if parses(tasks[line.custom_id].kind, line.content or ""):
+            if parses(tasks[line.custom_id], line.content or ""):
                 evidence.successes[line.custom_id].append((job.pk, line.content))
     if orphans:
         audit.notes.append(f"{orphans} 个远程批处理没有对应的 BatchJob (orphan batches)")
@@ -102,7 +102,7 @@ def chat_evidence(client, tasks: dict[str, LLMTask]) -> Evidence:
         for reply in replies:
             evidence.tokens[cid, "prompt"] += reply.prompt_tokens
             evidence.tokens[cid, "completion"] += reply.completion_tokens
-            if parses(tasks[cid].kind, reply.content):
+            if parses(tasks[cid], reply.content):
                 evidence.successes[cid].append((None, reply.content))
     return evidence
 
@@ -170,6 +170,7 @@ def _timelines(tasks: list[LLMTask]) -> dict[int, list[dict]]:
 def check_graph(novel: Novel, tasks: list[LLMTask], found: Audit) -> None:
     """Every settled result is in the graph, once."""
     relations = {r.pk: r for r in novel.relations.all()}
+    tasks = grouping.expand(tasks, relations)  # a grouped question's members, one by one
     phases = defaultdict(Counter)
     for p in RelationPhase.objects.filter(relation__novel=novel):
         phases[p.relation_id][p.from_chapter, p.to_chapter, p.type, p.event] += 1

@@ -188,11 +188,14 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
         f"演变检出 evolutions in order: {evo_right}/{len(gold['evolutions'])} = {figures['evolution']:.2f}"
     )
     tasks = Counter(novel.tasks.values_list("kind", flat=True))
-    timelines = tasks["evolution"] + sum(
-        1 for q in novel.tasks.values_list("question", flat=True) if q.get("timeline")
-    )
+    asked = [  # a grouped question's members, one by one
+        member
+        for q in novel.tasks.filter(kind="relation").values_list("question", flat=True)
+        for member in q.get("group") or [q]
+    ]
+    timelines = tasks["evolution"] + sum(1 for q in asked if q.get("timeline"))
     print(
-        f"演变任务 evolution questions: {timelines}/{tasks['relation']} 对"
+        f"演变任务 evolution questions: {timelines}/{len(asked)} 对"
         f"；金标无演变的边中出现类型变化 stable gold pairs with a change: {spurious}/{stable}"
     )
     print_confusion(confusion)

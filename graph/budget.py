@@ -3,7 +3,8 @@ novel's length, spent where it tells most.
 
 - attribute questions for every character the text mentions often enough (at most a share);
 - a relation question for each pair the rest allows, pairs ranked by how much they are likely to
-  matter; for the pairs that meet over a long stretch of their own, the same request asks the
+  matter: the stronger pairs one request each, the tail (GROUPED_SHARE of those requests) three
+  pairs a request (graph/grouping.py), each with a third of the evidence; for the pairs that meet over a long stretch of their own, the same request asks the
   evolution question too, with evidence drawn from across that stretch (one request per pair:
   a timeline costs no pair its question).
 
@@ -29,6 +30,9 @@ ATTRIBUTE_SHARE = 0.2  # of the budget, at most, for attribute questions
 EVOLUTION_SHARE = 0.25
 ATTRIBUTE_MIN_MENTIONS = 20  # a character mentioned less is not worth an attribute question
 MIN_RELATIONS = 1
+# Of the pair requests, the share that asks the lowest-ranked pairs GROUP_SIZE at a time.
+GROUPED_SHARE = 0.25
+GROUP_SIZE = 3
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,24 @@ class Plan:
     attribute_floor: int  # mentions of the least mentioned character asked about
 
     @property
-    def pairs(self) -> int:
-        """Pairs asked about, one request each: what attributes leave."""
+    def requests(self) -> int:
+        """Requests for pair questions: what attributes leave."""
         return max(MIN_RELATIONS, self.total - self.attributes)
+
+    @property
+    def grouped(self) -> int:
+        """Pair requests that ask GROUP_SIZE pairs each (the tail of the ranking)."""
+        return int(self.requests * GROUPED_SHARE)
+
+    @property
+    def alone(self) -> int:
+        """Pairs asked one request each (the strongest)."""
+        return self.requests - self.grouped
+
+    @property
+    def pairs(self) -> int:
+        """Pairs asked about, alone or in groups."""
+        return self.alone + GROUP_SIZE * self.grouped
 
 
 def requests_for(char_count: int) -> int:
@@ -74,11 +93,23 @@ def describe(novel) -> list[str]:
     weakest = kinds["relation"].aggregate(least=Min("relation__cooccurrence"))["least"]
     floor = kinds["attribute"].aggregate(least=Min("character__mention_count"))["least"]
     used = tasks.count()
-    both = sum(1 for q in kinds["relation"].values_list("question", flat=True) if q.get("timeline"))
+    asked = list(kinds["relation"].values_list("question", flat=True))
+    members = [m for q in asked for m in q.get("group") or [q]]
+    both = sum(1 for q in members if q.get("timeline"))
+    groups = [q for q in asked if q.get("group")]
+    grouped = sum(len(q["group"]) for q in groups)
+    relations = novel.relations.filter(
+        pk__in=[m.get("relation") for q in groups for m in q["group"]]
+    )
+    weakest = min(
+        filter(None, [weakest, relations.aggregate(least=Min("cooccurrence"))["least"]]), default=0
+    )
     lines = [
         f"请求预算 {total} 个（{how}），本次用 {used} 个",
-        f"  关系问题 {kinds['relation'].count()} 个：按重要程度排序的人物对，截止处的一对同段共现 {weakest or 0} 次",
-        f"    其中 {both} 个同时问关系演变：相遇跨越较长章节的人物对（一次请求问两件事）",
+        f"  关系问题 {len(asked)} 个，问 {len(members)} 对人物：按重要程度排序，截止处的一对同段共现 {weakest} 次",
+        f"    单独提问 {len(members) - grouped} 对（一对一个请求），合并提问 {grouped} 对"
+        f"（{len(groups)} 个请求，每个最多 {GROUP_SIZE} 对，排序靠后的人物对）",
+        f"    其中 {both} 对同时问关系演变：相遇跨越较长章节的人物对（一次请求问两件事）",
     ]
     if kinds["evolution"].exists():
         lines.append(f"  演变问题 {kinds['evolution'].count()} 个：关系已由人工设定的人物对")

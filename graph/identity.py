@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from networkx.utils import UnionFind
 
-from graph import taxonomy
+from graph import grouping, taxonomy
 from graph.cooccurrence import pair_statistics
 from graph.dbutil import bulk_set
 from graph.entities import scan_mentions
@@ -110,11 +110,14 @@ def apply(novel: Novel, tasks: Iterable[LLMTask]) -> bool:
     found = claims(tasks)
     groups, evidence = _merge_groups(book, found)
     merged = False
+    regroup = grouping.Regrouper(novel) if groups else None
     for group in groups:
         kept = max(group, key=lambda pk: (book.characters[pk].mention_count, -pk))
         for pk in sorted(set(group) - {kept}):
-            _merge(book, book.characters[kept], book.characters[pk], evidence[pk])
+            _merge(book, book.characters[kept], book.characters[pk], evidence[pk], regroup)
             merged = True
+    if regroup:
+        regroup.save()
     said = {(c.character_id, c.name) for c in found if c.kind == Kind.ALIAS}
     answered = {c.character_id for c in found if c.kind in (Kind.ALIAS, Kind.NOT_PERSON)}
     answered |= {
@@ -164,8 +167,11 @@ def _merge_groups(book: _Book, found: list[Claim]) -> tuple[list[set[int]], dict
     return groups, evidence
 
 
-def _merge(book: _Book, kept: Character, gone: Character, claim: Claim) -> None:
-    """Fold `gone` into `kept`: names, relations (one edge per pair), tasks, attributes."""
+def _merge(
+    book: _Book, kept: Character, gone: Character, claim: Claim, regroup: grouping.Regrouper
+) -> None:
+    """Fold `gone` into `kept`: names, relations (one edge per pair), tasks (the subjects of
+    grouped questions too), attributes."""
     snapshot = {
         "name": gone.name,
         "aliases": gone.aliases,
@@ -176,8 +182,9 @@ def _merge(book: _Book, kept: Character, gone: Character, claim: Claim) -> None:
     }
     kept.aliases = [*kept.aliases, *(n for n in gone.names if n not in kept.names)]
     kept.save(update_fields=["aliases"])
-    _move_relations(book.novel, kept, gone)
+    _move_relations(book.novel, kept, gone, regroup)
     LLMTask.objects.filter(character=gone).update(character=kept)
+    regroup.move("character", gone.pk, kept.pk)
     have = set(kept.attributes.values_list("key", flat=True))
     gone.attributes.exclude(key__in=have).update(character=kept)
     IdentityDecision.objects.filter(character=gone).update(character=kept)
@@ -196,7 +203,9 @@ def _merge(book: _Book, kept: Character, gone: Character, claim: Claim) -> None:
     gone.delete()
 
 
-def _move_relations(novel: Novel, kept: Character, gone: Character) -> None:
+def _move_relations(
+    novel: Novel, kept: Character, gone: Character, regroup: grouping.Regrouper
+) -> None:
     """Re-point `gone`'s edges to `kept`. An edge between the two goes (its tasks stay, as the
     merge's evidence); where `kept` already has an edge to the same person, the two become one
     (the tasks of both now speak for it: the better-grounded answer wins when applied)."""
@@ -204,12 +213,14 @@ def _move_relations(novel: Novel, kept: Character, gone: Character) -> None:
     for relation in novel.relations.filter(Q(source=gone) | Q(target=gone)):
         other = relation.target_id if relation.source_id == gone.pk else relation.source_id
         if other == kept.pk:
+            regroup.move("relation", relation.pk, None)
             relation.delete()
             continue
         key = Relation.key_for(kept.pk, other)
         if key in existing:
             survivor = existing[key]
             relation.tasks.update(relation=survivor)
+            regroup.move("relation", relation.pk, survivor.pk)
             if relation.origin == Origin.MANUAL and survivor.origin != Origin.MANUAL:
                 survivor.type, survivor.origin = relation.type, Origin.MANUAL
                 survivor.save(update_fields=["type", "origin"])

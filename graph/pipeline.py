@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from graph import budget, prompts, tallies, taxonomy
+from graph import budget, grouping, prompts, tallies, taxonomy
 from graph.cooccurrence import (
     SHORTLIST,
     ParagraphStore,
@@ -179,18 +179,19 @@ class Workspace:
         """Input tokens one request may spend on evidence."""
         return settings.EVIDENCE_TOKEN_BUDGET
 
-    def evidence(self, locations, names_a, names_b=()) -> list:
-        """A request's snippets for one person or a pair (see cooccurrence.select_evidence)."""
+    def evidence(self, locations, names_a, names_b=(), share: int = 1) -> list:
+        """A request's snippets for one person or a pair (see cooccurrence.select_evidence);
+        `share`: the subjects one request asks about (each gets its part of the budget)."""
         return select_evidence(
             locations, self.store, names_a, names_b,
-            budget_tokens=self.budget, shortlist=self.shortlist,
+            budget_tokens=self.budget // share, shortlist=self.shortlist,
         )  # fmt: skip
 
-    def timeline(self, locations, names_a, names_b) -> list:
+    def timeline(self, locations, names_a, names_b, share: int = 1) -> list:
         """An evolution request's snippets across the pair's span (see evolution_evidence)."""
         return evolution_evidence(
             locations, self.store, names_a, names_b,
-            budget_tokens=self.budget, shortlist=self.shortlist,
+            budget_tokens=self.budget // share, shortlist=self.shortlist,
         )  # fmt: skip
 
     @cached_property
@@ -243,17 +244,20 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
     plan = budget.plan(novel.char_count, [c.mention_count for c in characters.values()])
     chosen = ranked_pairs(ws, plan.pairs)
     manual = {r.pair_key: r for r in novel.relations.filter(origin=Origin.MANUAL)}
-    relations = []
+    relations, fresh = [], 0
     for stat in chosen:
         # Person A is the more important one, so a rebuild orients every pair the same way.
         a, b = sorted((characters[stat.a], characters[stat.b]), key=lambda c: (c.rank, c.pk))
-        # The snippets its question shows: across the pair's span when it asks the timeline too.
-        evidence = ws.timeline if evolves(stat) else ws.evidence
-        snippets = evidence(stat.locations, a.names, b.names)
         # A relation a person set keeps its type and direction; its counts follow the text.
         relation = manual.get(Relation.key_for(a.pk, b.pk)) or Relation(
             novel=novel, source=a, target=b, pair_key=Relation.key_for(a.pk, b.pk)
         )
+        # The snippets its question shows: across the pair's span when it asks the timeline
+        # too; a share of a request's when it is asked in a group (see _pair_tasks).
+        share = budget.GROUP_SIZE if relation.pk is None and fresh >= plan.alone else 1
+        fresh += relation.pk is None
+        evidence = ws.timeline if evolves(stat) else ws.evidence
+        snippets = evidence(stat.locations, a.names, b.names, share=share)
         relation.cooccurrence, relation.first_chapter = stat.count, stat.first
         relation.last_chapter = stat.last
         relation.snippets = [{"chapter": s.chapter, "text": s.text} for s in snippets]
@@ -332,11 +336,13 @@ class _Questions:
         )
 
 
-def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions) -> list[LLMTask]:
+def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions, alone: int) -> list[LLMTask]:
     """A question per pair, asking the timeline too for the pairs that meet over a long stretch;
-    a pair whose relation a person set gets only the timeline question."""
-    tasks = []
-    for relation in novel.relations.select_related("source", "target"):
+    a pair whose relation a person set gets only the timeline question. The `alone` best pairs
+    (the pair stage made them in rank order) have a request each, the rest are asked in groups
+    (graph/grouping.py), pairs that share person A together."""
+    tasks, tail = [], []
+    for relation in novel.relations.select_related("source", "target").order_by("pk"):
         a, b = relation.source, relation.target
         stat = ws.pair_stats.get(frozenset((a.pk, b.pk)))
         links = {"relation": relation, "character": a}
@@ -345,13 +351,31 @@ def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions) -> list[LLMT
         if relation.origin != Origin.MANUAL:
             snippets = [prompts.Snippet(s["chapter"], s["text"]) for s in relation.snippets]
             ask = prompts.Question(prompts.RELATION, a.names, b.names, snippets, timeline)
+            if alone <= 0:
+                tail.append((ask, subject, links))
+                continue
+            alone -= 1
         elif timeline:
             evidence = ws.timeline(stat.locations, a.names, b.names)
             ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
         else:
             continue
         tasks.append(questions.task(ask, subject, relation.pk, **links))
+    for group in grouping.chunks(tail, lambda member: member[2]["character"].pk):
+        tasks.append(_group_task(questions, group))
     return tasks
+
+
+def _group_task(questions: _Questions, group: list[tuple]) -> LLMTask:
+    """One request asking the questions of `group` ((question, subject, links) each)."""
+    kind = group[0][0].kind
+    ask = prompts.Question(kind, members=[question for question, _, _ in group])
+    subject = "；".join(subject for _, subject, _ in group)
+    first = group[0][2].get("relation") or group[0][2]["character"]
+    task = questions.task(ask, subject, first.pk)
+    for member, (_, _, links) in zip(task.question["group"], group, strict=True):
+        member.update({key: obj.pk for key, obj in links.items()})
+    return task
 
 
 def _attribute_tasks(
@@ -376,15 +400,18 @@ def build_tasks(novel: Novel, ws: Workspace, progress: Progress) -> None:
         novel.char_count, list(novel.characters.values_list("mention_count", flat=True))
     )
     attributes = _attribute_tasks(novel, ws, questions, plan.attributes)
-    tasks = _pair_tasks(novel, ws, questions) + attributes
+    tasks = _pair_tasks(novel, ws, questions, plan.alone) + attributes
     with transaction.atomic():
         novel.tasks.all().delete()
         LLMTask.objects.bulk_create(tasks, batch_size=500)
         novel.advance(Novel.Stage.TASKS)
     counts = Counter(t.kind for t in tasks)
-    both = sum(1 for t in tasks if t.question.get("timeline"))
+    both = sum(1 for t in grouping.expand(tasks) if t.question.get("timeline"))
+    groups = [t for t in tasks if grouping.is_grouped(t)]
+    together = sum(len(grouping.members_of(t)) for t in groups)
     progress.line(
-        f"任务生成完成：关系 {counts['relation']}（其中 {both} 个同时问演变）、"
+        f"任务生成完成：关系 {counts['relation']}（{together} 对合并在 {len(groups)} 个请求中；"
+        f"{both} 对同时问演变）、"
         f"演变 {counts['evolution']}、属性 {counts['attribute']}"
     )
 

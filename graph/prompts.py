@@ -33,16 +33,22 @@ class Question:
     """What one task asks: its kind, the names of person A (and B for pair questions), the
     snippets the answer must rest on. A relation question with `timeline` also asks how the
     relation changes (the evolution question's phases), so a pair whose meetings span a long
-    stretch needs one request, not two."""
+    stretch needs one request, not two.
+
+    A grouped question (`members`) asks several subjects of one kind in one request, each with
+    its own names and snippets; it is answered with one entry per member (graph/grouping.py)."""
 
     kind: str
     names_a: list[str] = field(default_factory=list)
     names_b: list[str] = field(default_factory=list)
     snippets: list[Snippet] = field(default_factory=list)
     timeline: bool = False
+    members: list[Question] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The shape stored on the task (`LLMTask.question`)."""
+        if self.members:
+            return {"kind": self.kind, "group": [m.to_json() for m in self.members]}
         data = {
             "kind": self.kind,
             "names_a": self.names_a,
@@ -53,6 +59,9 @@ class Question:
 
     @classmethod
     def from_json(cls, data: dict) -> Question:
+        if data.get("group"):
+            members = [cls.from_json(m) for m in data["group"]]
+            return cls(kind=data["kind"], members=members)
         return cls(
             kind=data["kind"],
             names_a=list(data.get("names_a") or []),
@@ -65,6 +74,10 @@ class Question:
 def request_body(title: str, question: Question, *, model: str, max_tokens: int) -> dict:
     """The chat-completion body that asks `question` about the novel `title`."""
     q = question
+    if q.members:
+        return group_request(
+            title, q, model=model, max_tokens=min(4095, max_tokens * len(q.members))
+        )
     if q.kind == RELATION:
         return relation_request(
             title, q.names_a, q.names_b, q.snippets,
@@ -111,6 +124,23 @@ _PHASES_EXAMPLE = (
 )
 
 
+_RELATION_RULES = (
+    "如果片段表明 A 与 B 其实是同一个人（同一人的别名、字号、称号），type 填“同一人物”。\n"
+    "要求：只依据片段；看不出明确关系就选“共现”。有方向的类型（师徒、亲属、主仆）要给出方向："
+    '"a->b" 表示 A 是师父、长辈或主人，"b->a" 表示 B 是；其他类型填 "none"。\n'
+)
+_ATTRIBUTE_RULES = (
+    "先判断“A”是不是一个人物（is_person：地名、物品、官职、群体或泛称填 false）。"
+    "再概括此人的属性：性别（男、女或未知）、身份、所属阵营或势力、本领、性格特点，"
+    "以及片段中用来指此人的其他称呼（只写片段里出现过的原文称呼）。片段中看不出的项填空字符串。\n"
+)
+_ATTRIBUTE_FIELDS = (
+    '"is_person": true, "gender": "男", "identity": "…", "faction": "…", '
+    '"abilities": "…", "traits": "…", "aliases": ["…"]'
+)
+TIMELINE_MARK = "需描述关系变化"
+
+
 def relation_request(
     title: str,
     names_a: list[str],
@@ -136,10 +166,7 @@ def relation_request(
         f"小说《{title}》中的两个人物：\n{_person_line('A', names_a)}\n{_person_line('B', names_b)}\n"
         f"以下是两人同时出现的原文片段（按章节顺序）：\n{_snippet_lines(snippets)}\n\n"
         f"请判断 A 与 B 在全书中最主要的关系，只能从以下类型中选一个：\n{_type_lines()}\n\n"
-        "如果片段表明 A 与 B 其实是同一个人（同一人的别名、字号、称号），type 填“同一人物”。\n"
-        "要求：只依据片段；看不出明确关系就选“共现”。有方向的类型（师徒、亲属、主仆）要给出方向："
-        '"a->b" 表示 A 是师父、长辈或主人，"b->a" 表示 B 是；其他类型填 "none"。\n'
-        f"{then}输出格式：{{{fields}}}"
+        f"{_RELATION_RULES}{then}输出格式：{{{fields}}}"
     )
     return _body(user, model, max_tokens)
 
@@ -169,10 +196,54 @@ def attribute_request(
     user = (
         f"小说《{title}》中的人物：\n{_person_line('A', names)}\n"
         f"以下是描写此人的原文片段：\n{_snippet_lines(snippets)}\n\n"
-        "先判断“A”是不是一个人物（is_person：地名、物品、官职、群体或泛称填 false）。"
-        "再概括此人的属性：性别（男、女或未知）、身份、所属阵营或势力、本领、性格特点，"
-        "以及片段中用来指此人的其他称呼（只写片段里出现过的原文称呼）。片段中看不出的项填空字符串。\n"
-        '输出格式：{"is_person": true, "gender": "男", "identity": "…", "faction": "…", '
-        '"abilities": "…", "traits": "…", "aliases": ["…"]}'
+        f"{_ATTRIBUTE_RULES}输出格式：{{{_ATTRIBUTE_FIELDS}}}"
+    )
+    return _body(user, model, max_tokens)
+
+
+def _member_block(number: int, member: Question) -> str:
+    if member.kind == ATTRIBUTE:
+        return (
+            f"【第{number}人】\n{_person_line('A', member.names_a)}\n"
+            f"描写此人的原文片段：\n{_snippet_lines(member.snippets)}"
+        )
+    mark = f"｜{TIMELINE_MARK}" if member.timeline else ""
+    return (
+        f"【第{number}对{mark}】\n{_person_line('A', member.names_a)}\n"
+        f"{_person_line('B', member.names_b)}\n"
+        f"两人同时出现的原文片段（按章节顺序）：\n{_snippet_lines(member.snippets)}"
+    )
+
+
+def group_request(title: str, question: Question, *, model: str, max_tokens: int) -> dict:
+    """Several subjects of one kind asked in one request, each answered in its own entry of one
+    JSON object keyed by its number ("1", "2", …): the relation question of several pairs, or
+    the attribute question of several people."""
+    members = question.members
+    blocks = "\n\n".join(_member_block(i, m) for i, m in enumerate(members, 1))
+    keys = [str(i) for i in range(1, len(members) + 1)]
+    if question.kind == ATTRIBUTE:
+        intro = f"小说《{title}》中的 {len(members)} 个人物，每人附有描写此人的原文片段：\n"
+        ask = f"请对每个人物分别作答（A 指该人物）。{_ATTRIBUTE_RULES}"
+        entry = _ATTRIBUTE_FIELDS
+    else:
+        intro = f"小说《{title}》中的 {len(members)} 对人物，每对附有两人同时出现的原文片段：\n"
+        ask = (
+            "请对每一对分别判断 A 与 B 在全书中最主要的关系，只能从以下类型中选一个：\n"
+            f"{_type_lines()}\n\n{_RELATION_RULES}"
+        )
+        if any(m.timeline for m in members):
+            ask += (
+                f"标有“{TIMELINE_MARK}”的人物对，其条目中再按章节顺序描述 A 与 B 的关系如何变化"
+                f"（phases，类型同上）：{_PHASE_RULES}例如 {_PHASES_EXAMPLE}\n"
+            )
+        entry = (
+            '"type": "师徒", "direction": "a->b", "confidence": 0.9, "evidence": "不超过50字的依据"'
+        )
+    shape = ", ".join(f'"{k}": {{{entry if k == "1" else "…"}}}' for k in keys)
+    user = (
+        f"{intro}\n{blocks}\n\n{ask}"
+        f"每个条目只依据该条目自己的片段，条目之间互不参考。\n"
+        f"输出格式：一个 JSON 对象，按编号各一个条目：{{{shape}}}"
     )
     return _body(user, model, max_tokens)

@@ -367,9 +367,36 @@ DEFAULTS = {
 }
 
 
-def parse_reply(kind: str, content: str) -> dict:
-    """Parse a reply of the given task kind, or raise ReplyError."""
+def parse_reply(kind: str, content: str, members: int = 0) -> dict:
+    """Parse a reply of the given task kind (a grouped question's: `members` entries), or raise
+    ReplyError."""
+    if members:
+        return parse_group(kind, content, members)
     return PARSERS[kind](content)
+
+
+def parse_group(kind: str, content: str, members: int) -> dict:
+    """A grouped question's reply: one entry per member, keyed by its number ("1", "第1对") or
+    in a list, each read like a reply of its own, as {"items": [...]}. A missing or untrusted
+    entry makes the whole reply untrusted (asked again)."""
+    keys = [str(i) for i in range(1, members + 1)]
+    entries = None
+    with contextlib.suppress(ReplyError):
+        data = extract_json(content, (keys[0], f"第{keys[0]}对", f"第{keys[0]}人"))
+        entries = [_entry(data, key) for key in keys]
+    if entries is None or any(e is None for e in entries):
+        listed = [v for v in _json_values(content) if isinstance(v, list)]
+        entries = listed[0] if listed else []
+    if len(entries) != members or not all(isinstance(e, dict) for e in entries):
+        raise ReplyError(f"回复应有 {members} 个条目")
+    return {"items": [PARSERS[kind](json.dumps(e, ensure_ascii=False)) for e in entries]}
+
+
+def _entry(data: dict, key: str):
+    for name in (key, f"第{key}对", f"第{key}人", int(key)):
+        if isinstance(data.get(name), dict):
+            return data[name]
+    return None
 
 
 def default_result(kind: str) -> dict:

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
-from graph import identity, phases, prompts, replies, taxonomy
+from graph import grouping, identity, phases, prompts, replies, taxonomy
 from graph.dbutil import bulk_set
 from graph.llm import offline
 from graph.models import (
@@ -105,12 +105,14 @@ def _write(novel: Novel, tasks: list[LLMTask]) -> None:
 
 
 def _answers(novel: Novel) -> list[LLMTask]:
-    return list(
+    """The novel's tasks, a grouped question's members each as a task of its own."""
+    tasks = list(
         novel.tasks.select_related("relation").only(
             "novel",
             "kind",
             "status",
             "custom_id",
+            "version",
             "result",
             "origin",
             "character",
@@ -120,6 +122,8 @@ def _answers(novel: Novel) -> list[LLMTask]:
             "relation__origin",
         )  # fmt: skip
     )
+    fields = ("source", "target", "origin")
+    return grouping.expand(tasks, grouping.relations_for(tasks, novel.relations.only(*fields)))
 
 
 def _result(task: LLMTask) -> dict:

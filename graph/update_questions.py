@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 
 from django.db import transaction
 
-from graph import budget, continuation, prompts
+from graph import budget, continuation, grouping, prompts
 from graph.cooccurrence import (
     _request_overhead,
     evolution_evidence,
@@ -51,12 +51,16 @@ class _Asker:
         self.tasks: list[LLMTask] = []
         self.detached: list[LLMTask] = []
         self.resnipped: list[Relation] = []  # edges asked again, with their new evidence
-        current = novel.tasks.filter(version__lt=ws.version.number).exclude(
-            relation__isnull=True, character__isnull=True
-        )
+        earlier = novel.tasks.filter(version__lt=ws.version.number).defer("request", "response")
+        current = earlier.exclude(relation__isnull=True, character__isnull=True)
+        # A grouped question's members count one by one (graph/grouping.py).
+        grouped = [
+            t for t in earlier.filter(relation=None, character=None) if grouping.is_grouped(t)
+        ]
+        self.regroup = grouping.Regrouper(novel) if grouped else None
         self.old: dict[tuple, list[LLMTask]] = defaultdict(list)
         self.waiting: set[tuple] = set()  # (kind, subject) with a question still unanswered
-        for task in current.defer("request", "response"):
+        for task in [*current, *grouping.expand(grouped)]:
             subject = task.character_id if task.kind == LLMTask.Kind.ATTRIBUTE else task.relation_id
             self.old[(task.kind, subject)].append(task)
             if not task.settled:
@@ -73,6 +77,7 @@ class _Asker:
             extra.setdefault("fallback", _fallback(replaced))
             extra["supersedes"] = [
                 {"id": t.pk, "relation": t.relation_id, "character": t.character_id}
+                | ({"member": t.member} if hasattr(t, "member") else {})
                 for t in replaced
             ]
             self.detached.extend(replaced)
@@ -97,8 +102,14 @@ def build(novel: Novel, ws: UpdateWorkspace, progress: Progress) -> None:
     _attributes(asker, plan.attributes)
     with transaction.atomic():
         for task in asker.detached:
-            task.relation, task.character = None, None
-        LLMTask.objects.bulk_update(asker.detached, ["relation", "character"], batch_size=500)
+            if hasattr(task, "member"):  # a grouped question's member: detached inside it
+                asker.regroup.detach(task.pk, task.member)
+            else:
+                task.relation, task.character = None, None
+        if asker.regroup:
+            asker.regroup.save()
+        single = [t for t in asker.detached if not hasattr(t, "member")]
+        LLMTask.objects.bulk_update(single, ["relation", "character"], batch_size=500)
         Relation.objects.bulk_update(asker.resnipped, ["snippets"], batch_size=500)
         LLMTask.objects.bulk_create(asker.tasks, batch_size=500)
         novel.advance(Novel.Stage.TASKS)

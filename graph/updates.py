@@ -19,7 +19,7 @@ import ahocorasick_rs
 from django.conf import settings
 from django.db import transaction
 
-from graph import budget, tallies
+from graph import budget, grouping, tallies
 from graph.cooccurrence import (
     PairStat,
     ParagraphStore,
@@ -262,9 +262,15 @@ def restart_from(novel: Novel, version: NovelVersion, previous: str) -> None:
         asked = list(version.tasks().only("question"))
         for task in asked:
             for old in task.question.get("supersedes", []):
+                relation = _existing(Relation, old.get("relation"))
+                character = _existing(Character, old.get("character"))
+                if "member" in old:  # a member of a grouped question (graph/grouping.py)
+                    grouping.attach(
+                        LLMTask.objects.get(pk=old["id"]), old["member"], relation, character
+                    )
+                    continue
                 LLMTask.objects.filter(pk=old["id"]).update(
-                    relation_id=_existing(Relation, old.get("relation")),
-                    character_id=_existing(Character, old.get("character")),
+                    relation_id=relation, character_id=character
                 )
         version.tasks().delete()
         novel.reopen(previous)

@@ -27,8 +27,14 @@ class GoldModel:
 
     def __call__(self, body: dict) -> str:
         question = read_request(body)
+        if question.members:  # a grouped question: one entry per member, by number
+            entries = {str(i): self.reply(m) for i, m in enumerate(question.members, 1)}
+            return json.dumps(entries, ensure_ascii=False)
+        return json.dumps(self.reply(question), ensure_ascii=False)
+
+    def reply(self, question: Question) -> dict:
         answer = {RELATION: self.relation, EVOLUTION: self.evolution, ATTRIBUTE: self.attribute}
-        return json.dumps(answer[question.kind](question), ensure_ascii=False)
+        return answer[question.kind](question)
 
     def who(self, names: list[str]) -> str | None:
         """The gold character a node stands for: the first of its names that gold knows."""

@@ -700,8 +700,11 @@ def test_a_dry_run_prints_the_estimate_and_submits_nothing(emu, upload, settings
     counts = Counter(novel.tasks.values_list("kind", flat=True))
     figures = dispatch.estimate(novel)
     assert set(figures) == set(counts) == {"relation", "attribute"}  # timelines ride along
-    both = sum(1 for q in novel.tasks.values_list("question", flat=True) if q.get("timeline"))
-    assert both and f"其中 {both} 个同时问关系演变" in out
+    asked = list(novel.tasks.filter(kind="relation").values_list("question", flat=True))
+    pairs = [m for q in asked for m in q.get("group") or [q]]  # a grouped question's members
+    both = sum(1 for q in pairs if q.get("timeline"))
+    assert both and f"其中 {both} 对同时问关系演变" in out
+    assert f"关系问题 {len(asked)} 个，问 {len(pairs)} 对人物" in out
     for kind, label in LLMTask.Kind.choices:
         if kind not in counts:
             continue

@@ -16,6 +16,8 @@ def test_attribute_questions_go_to_characters_above_the_mention_floor(settings):
     plan = budget.plan(1_000_000, [500, 300, 40, 19, 5] + [25] * 30)
     assert plan.attributes == 20  # the share caps it (33 characters are above the floor)
     assert plan.attribute_floor == 25
-    assert plan.pairs == 80  # one request per pair: a timeline is asked in the same request
+    assert plan.requests == 80  # a timeline is asked in the same request as its pair
+    assert (plan.alone, plan.grouped) == (60, 20)  # the tail: three pairs a request
+    assert plan.pairs == 60 + 3 * 20
     few = budget.plan(1_000_000, [500, 19, 3])
-    assert few.attributes == 1 and few.pairs == 100 - 1
+    assert few.attributes == 1 and few.requests == 100 - 1

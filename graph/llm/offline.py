@@ -73,7 +73,11 @@ ABILITY_WORDS = (
 
 
 def answer(facts: Question) -> str:
-    """Reply content for a question, as a model would write it."""
+    """Reply content for a question, as a model would write it (a grouped question: one entry
+    per member, by number)."""
+    if facts.members:
+        entries = {str(i): json.loads(answer(m)) for i, m in enumerate(facts.members, 1)}
+        return json.dumps(entries, ensure_ascii=False)
     if facts.kind == prompts.RELATION:
         reply = relation_reply(facts)
     elif facts.kind == prompts.EVOLUTION:

@@ -297,7 +297,8 @@ class LLMTask(models.Model):
         self.completion_tokens += completion_tokens
         self.updated = timezone.now()
         try:
-            self.result = replies.parse_reply(self.kind, content)
+            members = len((self.question or {}).get("group") or [])
+            self.result = replies.parse_reply(self.kind, content, members)
         except replies.ReplyError as exc:
             self.record_failure(f"回复无法解析：{exc}", counted=False)
             return
