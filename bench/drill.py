@@ -218,6 +218,24 @@ def batch_malformed(drill: Drill):
     return batch(drill, 3)
 
 
+def batch_grouped(drill: Drill):
+    """A budget so small that the tail of the pairs is asked three to a request (graph/grouping.py),
+    with bad and malformed lines: a grouped question is asked again whole, applied once per pair."""
+    from django.test import override_settings
+
+    from graph.grouping import is_grouped
+    from graph.models import LLMTask
+
+    drill.faults(batch_error_lines=first_time(drill, 0.5), malformed_replies=4)
+    with override_settings(LLM_REQUEST_BUDGET=24):
+        found = batch(drill, 3)
+    grouped = [t for t in LLMTask.objects.filter(novel__title__contains=drill.tag) if is_grouped(t)]
+    found.notes.append(f"分组提问 (grouped questions): {len(grouped)}")
+    if not grouped:
+        found.lost.add("scenario: no grouped question was asked")
+    return found
+
+
 # --- poll_batches subprocesses ----------------------------------------------------------------
 
 
@@ -401,6 +419,7 @@ SCENARIOS = {  # name: (label, function, in --quick)
     "batch-fail-validation": ("批处理 校验失败", batch_fail_validation, False),
     "batch-cancel": ("批处理 取消 cancel_job", batch_cancel, True),
     "batch-malformed": ("批处理 回复格式错误/敏感", batch_malformed, False),
+    "batch-grouped": ("批处理 三对一问（分组提问）", batch_grouped, True),
     "poller-kill": ("poll_batches 被 SIGKILL 后重启", poller_kill, True),
     "three-pollers": ("三个 poll_batches 同时运行", three_pollers, True),
     "twenty-novels": ("20 本小说同时提交", twenty_novels, False),

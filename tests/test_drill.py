@@ -19,6 +19,7 @@ from drill_audit import audit  # noqa: E402
 
 QUICK = {"realtime-429", "realtime-5xx-timeout", "batch-error-lines", "batch-expire-half"}
 QUICK |= {"batch-cancel", "poller-kill", "three-pollers", "update-pending"}
+QUICK |= {"batch-grouped"}
 ROW = re.compile(r"^(✅|❌) (\S+) .*?\| (\d+)/(\d+) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \| ")
 
 
