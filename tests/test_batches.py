@@ -164,10 +164,9 @@ def test_it_submits_a_novel_as_one_batch_and_polls_it_into_a_graph(emu, upload, 
     assert poll() == []  # nothing left to do
 
 
-@pytest.mark.django_db(transaction=True)
-def test_it_builds_the_same_graph_offline_in_batches_and_in_realtime(
-    emu, upload, poll, quick_backoff
-):
+def graphs_in_every_mode(upload, poll, check=lambda novel: None) -> dict:
+    """The sample built offline, in batches and in realtime: each mode's graph (snapshot), after
+    checking that every task was answered in that mode (and `check(novel)`)."""
     graphs = {}
     for mode in (Mode.OFFLINE, Mode.BATCH, Mode.REALTIME):
         upload(mode=mode)
@@ -177,9 +176,17 @@ def test_it_builds_the_same_graph_offline_in_batches_and_in_realtime(
         assert novel.stage == Novel.Stage.DONE, mode
         assert set(novel.tasks.values_list("status", flat=True)) == {Status.SUCCEEDED}
         assert origins(novel) == {Origin.OFFLINE if mode == Mode.OFFLINE else Origin.LLM}
+        check(novel)
         graphs[mode] = snapshot(novel)
         novel.delete()
+    return graphs
 
+
+@pytest.mark.django_db(transaction=True)
+def test_it_builds_the_same_graph_offline_in_batches_and_in_realtime(
+    emu, upload, poll, quick_backoff
+):
+    graphs = graphs_in_every_mode(upload, poll)
     relations, attributes = graphs[Mode.OFFLINE]
     assert len(relations) > 10 and attributes
     assert any(phases for *_, phases in relations.values())

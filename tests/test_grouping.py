@@ -11,7 +11,7 @@ from graph.models import Character, LLMTask, Mode, Novel, Origin, Relation
 from graph.prompts import Question, Snippet
 from tests.conftest import SAMPLE
 from tests.offline_model import answer, read_request
-from tests.test_batches import origins, snapshot, the_novel
+from tests.test_batches import graphs_in_every_mode
 from tests.test_identity import answered, make_book, reapply, rel_result, relation
 from tests.test_updates import first_chapters, upload_offline, write
 
@@ -96,25 +96,18 @@ def test_the_tail_is_asked_in_groups_and_every_mode_builds_the_same_graph(
     emu, upload, poll, quick_backoff, settings
 ):
     settings.LLM_REQUEST_BUDGET = 24  # few requests: the sample's weaker pairs come in groups
-    graphs = {}
-    for mode in (Mode.OFFLINE, Mode.BATCH, Mode.REALTIME):
-        upload(mode=mode)
-        if mode == Mode.BATCH:
-            poll()
-        novel = the_novel()
-        assert novel.stage == Novel.Stage.DONE, mode
+
+    def check(novel: Novel) -> None:
         tasks = list(novel.tasks.all())
         grouped = [t for t in tasks if grouping.is_grouped(t)]
         assert grouped and len(tasks) <= 24
         assert all(len(t.result["items"]) == len(grouping.members_of(t)) for t in grouped)
-        assert set(novel.tasks.values_list("status", flat=True)) == {LLMTask.Status.SUCCEEDED}
-        assert origins(novel) == {Origin.OFFLINE if mode == Mode.OFFLINE else Origin.LLM}
         # every member's pair is an edge of the graph, answered
         asked = {m["relation"] for t in grouped for m in grouping.members_of(t)}
         edges = dict(novel.relations.filter(pk__in=asked).values_list("pk", "origin"))
         assert set(edges) == asked and set(edges.values()) <= {Origin.OFFLINE, Origin.LLM}
-        graphs[mode] = snapshot(novel)
-        novel.delete()
+
+    graphs = graphs_in_every_mode(upload, poll, check)
     assert graphs[Mode.BATCH] == graphs[Mode.OFFLINE]
     assert graphs[Mode.REALTIME] == graphs[Mode.OFFLINE]
 
