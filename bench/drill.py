@@ -68,10 +68,10 @@ class Drill:
 
     def submit(self, title: str, text: str, mode: str, client) -> int:
         """Store `text` as a new novel and run it in `mode`; returns its id."""
-        from graph import dispatch, pipeline
+        from graph import dispatch, ingest, pipeline
         from graph.progress import Progress
 
-        novel, _ = pipeline.ingest(text.encode(), source_name=f"{title}.txt", title=title)
+        novel, _ = ingest.ingest(text.encode(), source_name=f"{title}.txt", title=title)
         quiet = Progress(io.StringIO(), quiet=True)
         pipeline.prepare(novel, quiet)
         dispatch.run(novel, mode=mode, progress=quiet, client=client)
@@ -400,12 +400,12 @@ def upload_whole(drill: Drill, pk: int, whole: str) -> set[int]:
 
 def check_versions(books: dict[int, str], found) -> None:
     """Each novel holds the whole book as its second version, every chapter once."""
-    from graph import pipeline
+    from graph import ingest
     from graph.models import Novel
 
     for pk, whole in books.items():
         novel = Novel.objects.get(pk=pk)
-        chapters = len(pipeline.parse(whole.encode()).chapters)
+        chapters = len(ingest.parse(whole.encode()).chapters)
         if novel.versions.count() != 2 or novel.chapters.count() != chapters:
             found.lost.add(f"version-{pk}")
 

@@ -35,15 +35,15 @@ def main() -> None:
             [sys.executable, str(tool), "--chars", str(args.chars), "-o", str(path)], check=True
         )
 
-    from graph import dispatch, pipeline
+    from graph import dispatch, ingest, pipeline
     from graph.models import Novel
     from graph.progress import Progress
 
     progress = Progress(quiet=True)
     times = {}
     start = time.perf_counter()
-    data = pipeline.read_novel_file(path)
-    novel, _ = pipeline.ingest(data, source_name=path.name)
+    data = ingest.read_novel_file(path)
+    novel, _ = ingest.ingest(data, source_name=path.name)
     times["读取+解码+分章+写入 (ingest)"] = time.perf_counter() - start
     ws = pipeline.Workspace(novel)
     for stage in Novel.RESTARTABLE:

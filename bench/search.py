@@ -36,10 +36,10 @@ import search_baselines as base  # noqa: E402
 
 def store(path: Path, characters: bool = True):
     """The novel in the database with its characters (the offline character stage)."""
-    from graph import pipeline
+    from graph import ingest, pipeline
     from graph.progress import Progress
 
-    novel, _ = pipeline.ingest(pipeline.read_novel_file(path), source_name=path.name)
+    novel, _ = ingest.ingest(ingest.read_novel_file(path), source_name=path.name)
     if characters:
         pipeline.find_characters(novel, pipeline.Workspace(novel), Progress(quiet=True))
     return novel

@@ -38,13 +38,13 @@ def cut(text: str, share: float) -> str:
 
 def timed_run(path: Path, *, update: bool) -> dict:
     """Store the file (a new novel, or an update), run its local stages; times and requests."""
-    from graph import dispatch, pipeline, versions
+    from graph import dispatch, ingest, pipeline, versions
     from graph.models import Novel
     from graph.progress import Progress
 
     progress, times = Progress(quiet=True), {}
     start = time.perf_counter()
-    data = pipeline.read_novel_file(path)
+    data = ingest.read_novel_file(path)
     received = versions.receive(data, source_name=path.name, new=not update)
     novel = received.novel
     times["读取+分章+写入"] = time.perf_counter() - start

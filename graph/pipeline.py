@@ -3,16 +3,13 @@ recorded on the Novel when it finishes, so running it again continues where it s
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from graph import budget, grouping, prompts, tallies, taxonomy
+from graph import budget, tallies, taxonomy
 from graph.cooccurrence import (
     SHORTLIST,
     ParagraphStore,
@@ -25,21 +22,13 @@ from graph.cooccurrence import (
 )
 from graph.dbutil import bulk_set
 from graph.entities import discover_characters, scan_mentions
-from graph.models import Chapter, Character, LLMTask, Novel, NovelVersion, Origin, Relation
+from graph.models import Character, Novel, NovelVersion, Origin, Relation
 from graph.names import same_surname
 from graph.progress import Progress
-from graph.text import ChapterText, TextError, decode, split_chapters
-from graph.titles import book_title
+from graph.questions import build_tasks, evolves
 
-MAX_FILE_BYTES = 200 * 1024 * 1024
-TITLE_CHARS, SOURCE_CHARS, CHAPTER_TITLE_CHARS, SUBJECT_CHARS = 200, 255, 255, 140  # field sizes
 NAME_CHARS = 64  # Character.name
 PAIR_STAT_FIELDS = ["cooccurrence", "first_chapter", "last_chapter", "snippets"]
-# An evolution question for pairs that meet often enough, in enough chapters, over a long enough
-# stretch of their own (not of the book: 姜维—诸葛亮 meet only in ch. 92–104).
-EVOLUTION_MIN_MEETINGS = 4
-EVOLUTION_MIN_CHAPTERS = 3
-EVOLUTION_MIN_SPAN = 4
 # Pair choice (tuned on the three gold classics with one setting; see find_pairs).
 SURNAME_BONUS = 5.0
 PATTERN_BONUS = 2 / 3  # per unit of construction weight (a "X之子Y" weighs 3)
@@ -47,104 +36,6 @@ PATTERN_CAP = 12.0
 PER_PERSON_SHARE = 0.15  # of the pair limit one person may take
 # Meetings read per candidate pair when choosing pairs, and the fewest for large budgets.
 PAIR_SAMPLES, MIN_SAMPLES = 12, 6
-
-
-class InputError(Exception):
-    """A file we refuse: the message is one line for the user."""
-
-
-def read_novel_file(path: Path) -> bytes:
-    if not path.exists():
-        raise InputError(f"文件不存在：{path}")
-    if path.is_dir():
-        raise InputError(f"这是一个目录，不是小说文件：{path}")
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(
-                f"文件太大（{size // 1024 // 1024} MB），上限 {MAX_FILE_BYTES // 1024 // 1024} MB：{path}"
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"无法读取文件：{path}（{exc.strerror}）") from None
-    if not data.strip():
-        raise InputError(f"文件为空：{path}")
-    return data
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A file read: its sha256, text, the encoding used, its chapters."""
-
-    sha256: str
-    text: str
-    encoding: str
-    chapters: list[ChapterText]
-
-
-def parse(data: bytes, encoding: str | None = None) -> Parsed:
-    try:
-        text, used = decode(data, encoding)
-        chapters = split_chapters(text)
-    except TextError as exc:
-        raise InputError(str(exc)) from None
-    if not chapters:
-        raise InputError("文件中没有可用的正文")
-    return Parsed(hashlib.sha256(data).hexdigest(), text, used, chapters)
-
-
-def chapter_row(novel: Novel, chapter: ChapterText) -> Chapter:
-    title = chapter.title[:CHAPTER_TITLE_CHARS]
-    return Chapter(
-        novel=novel,
-        number=chapter.number,
-        title=title,
-        text=chapter.text,
-        digest=Chapter.digest_of(title, chapter.text),
-    )
-
-
-def ingest(
-    data: bytes,
-    *,
-    source_name: str,
-    title: str | None = None,
-    encoding: str | None = None,
-    parsed: Parsed | None = None,
-) -> tuple[Novel, bool]:
-    """Store a novel and its chapters (its first version); the same bytes again return the
-    stored novel (created=False). `parsed`: the file already parsed by the caller."""
-    digest = parsed.sha256 if parsed else hashlib.sha256(data).hexdigest()
-    existing = Novel.objects.filter(sha256=digest).first()
-    if existing:
-        return existing, False
-    parsed = parsed or parse(data, encoding)
-    try:
-        with transaction.atomic():
-            novel = Novel.objects.create(
-                title=(title or book_title(parsed.text, source_name))[:TITLE_CHARS],
-                sha256=digest,
-                source_name=source_name[:SOURCE_CHARS],
-                encoding=parsed.encoding,
-                char_count=len(parsed.text),
-            )
-            Chapter.objects.bulk_create(
-                [chapter_row(novel, c) for c in parsed.chapters], batch_size=500
-            )
-            NovelVersion.objects.create(
-                novel=novel,
-                number=1,
-                sha256=digest,
-                source_name=novel.source_name,
-                chapters=len(parsed.chapters),
-                char_count=novel.char_count,
-                added=len(parsed.chapters),
-                changed=[c.number for c in parsed.chapters],
-            )
-            novel.advance(Novel.Stage.PARSED)
-    except IntegrityError:  # the same file uploaded by another process a moment ago
-        return Novel.objects.get(sha256=digest), False
-    return novel, True
 
 
 class Workspace:
@@ -291,129 +182,6 @@ def ranked_pairs(ws: Workspace, limit: int, share_of: int = 0) -> list:
 
     per_person = max(1, round((share_of or limit) * PER_PERSON_SHARE))
     return top_pairs(ws.pair_stats, limit, bonus=bonus, per_person=per_person)
-
-
-def evolves(stat) -> bool:
-    """Whether a pair is worth an evolution question (see EVOLUTION_MIN_*)."""
-    return (
-        stat.count >= EVOLUTION_MIN_MEETINGS
-        and len(stat.chapters) >= EVOLUTION_MIN_CHAPTERS
-        and stat.last - stat.first + 1 >= EVOLUTION_MIN_SPAN
-    )
-
-
-class _Questions:
-    """Turns questions into task rows: the request body is rendered once, here. An update's
-    questions carry its version number; `body` and `extra` (stored beside the question, see
-    graph/continuation.py) are for the questions it continues."""
-
-    def __init__(self, novel: Novel, version: int = 1):
-        self.novel, self.version = novel, version
-        self.model, self.max_tokens = settings.LLM_MODEL, settings.LLM_MAX_TOKENS
-
-    def task(
-        self,
-        question: prompts.Question,
-        subject: str,
-        subject_id: int,
-        *,
-        body: dict | None = None,
-        extra: dict | None = None,
-        **links,
-    ) -> LLMTask:
-        body = body or prompts.request_body(
-            self.novel.title, question, model=self.model, max_tokens=self.max_tokens
-        )
-        return LLMTask(
-            novel=self.novel,
-            kind=question.kind,
-            subject=subject[:SUBJECT_CHARS],
-            question=question.to_json() | (extra or {}),
-            request=body,
-            custom_id=LLMTask.custom_id_for(self.novel.pk, question.kind, subject_id, self.version),
-            version=self.version,
-            **links,
-        )
-
-
-def _pair_tasks(novel: Novel, ws: Workspace, questions: _Questions, alone: int) -> list[LLMTask]:
-    """A question per pair, asking the timeline too for the pairs that meet over a long stretch;
-    a pair whose relation a person set gets only the timeline question. The `alone` best pairs
-    (the pair stage made them in rank order) have a request each, the rest are asked in groups
-    (graph/grouping.py), pairs that share person A together."""
-    tasks, tail = [], []
-    for relation in novel.relations.select_related("source", "target").order_by("pk"):
-        a, b = relation.source, relation.target
-        stat = ws.pair_stats.get(frozenset((a.pk, b.pk)))
-        links = {"relation": relation, "character": a}
-        subject = f"{a.name}—{b.name}"
-        timeline = stat is not None and evolves(stat)
-        if relation.origin != Origin.MANUAL:
-            snippets = [prompts.Snippet(s["chapter"], s["text"]) for s in relation.snippets]
-            ask = prompts.Question(prompts.RELATION, a.names, b.names, snippets, timeline)
-            if alone <= 0:
-                tail.append((ask, subject, links))
-                continue
-            alone -= 1
-        elif timeline:
-            evidence = ws.timeline(stat.locations, a.names, b.names)
-            ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
-        else:
-            continue
-        tasks.append(questions.task(ask, subject, relation.pk, **links))
-    for group in grouping.chunks(tail, lambda member: member[2]["character"].pk):
-        tasks.append(_group_task(questions, group))
-    return tasks
-
-
-def _group_task(questions: _Questions, group: list[tuple]) -> LLMTask:
-    """One request asking the questions of `group` ((question, subject, links) each)."""
-    kind = group[0][0].kind
-    ask = prompts.Question(kind, members=[question for question, _, _ in group])
-    subject = "；".join(subject for _, subject, _ in group)
-    first = group[0][2].get("relation") or group[0][2]["character"]
-    task = questions.task(ask, subject, first.pk)
-    for member, (_, _, links) in zip(task.question["group"], group, strict=True):
-        member.update({key: obj.pk for key, obj in links.items()})
-    return task
-
-
-def _attribute_tasks(
-    novel: Novel, ws: Workspace, questions: _Questions, count: int
-) -> list[LLMTask]:
-    """An attribute question for each of the `count` most mentioned characters."""
-    mentions: dict[int, list] = {}
-    for chapter, paragraph, keys in ws.index.paragraphs:
-        for key in keys:
-            mentions.setdefault(key, []).append((chapter, paragraph))
-    tasks = []
-    for character in novel.characters.order_by("-mention_count", "rank")[:count]:
-        snippets = ws.evidence(mentions.get(character.pk, []), character.names)
-        ask = prompts.Question(prompts.ATTRIBUTE, character.names, [], snippets)
-        tasks.append(questions.task(ask, character.name, character.pk, character=character))
-    return tasks
-
-
-def build_tasks(novel: Novel, ws: Workspace, progress: Progress) -> None:
-    questions = _Questions(novel)
-    plan = budget.plan(
-        novel.char_count, list(novel.characters.values_list("mention_count", flat=True))
-    )
-    attributes = _attribute_tasks(novel, ws, questions, plan.attributes)
-    tasks = _pair_tasks(novel, ws, questions, plan.alone) + attributes
-    with transaction.atomic():
-        novel.tasks.all().delete()
-        LLMTask.objects.bulk_create(tasks, batch_size=500)
-        novel.advance(Novel.Stage.TASKS)
-    counts = Counter(t.kind for t in tasks)
-    both = sum(1 for t in grouping.expand(tasks) if t.question.get("timeline"))
-    groups = [t for t in tasks if grouping.is_grouped(t)]
-    together = sum(len(grouping.members_of(t)) for t in groups)
-    progress.line(
-        f"任务生成完成：关系 {counts['relation']}（{together} 对合并在 {len(groups)} 个请求中；"
-        f"{both} 对同时问演变）、"
-        f"演变 {counts['evolution']}、属性 {counts['attribute']}"
-    )
 
 
 # The local stages, by the stage each one finishes (run in the order Novel.Stage declares).

@@ -29,9 +29,9 @@ from graph.cooccurrence import (
     snippet_cost,
 )
 from graph.models import LLMTask, Novel, Origin, Relation, RelationPhase
-from graph.pipeline import EVOLUTION_MIN_MEETINGS, _Questions, evolves
 from graph.progress import Progress
 from graph.prompts import Snippet
+from graph.questions import EVOLUTION_MIN_MEETINGS, Questions, evolves
 from graph.updates import UpdateWorkspace
 
 # New meetings (mentions), against the earlier ones, that make a relation worth asking again (a
@@ -47,7 +47,7 @@ class _Asker:
 
     def __init__(self, novel: Novel, ws: UpdateWorkspace):
         self.novel, self.ws = novel, ws
-        self.questions = _Questions(novel, ws.version.number)
+        self.questions = Questions(novel, ws.version.number)
         self.tasks: list[LLMTask] = []
         self.detached: list[LLMTask] = []
         self.resnipped: list[Relation] = []  # edges asked again, with their new evidence

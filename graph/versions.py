@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 
-from graph.models import Chapter, Novel, NovelVersion
-from graph.pipeline import (
+from graph.ingest import (
     CHAPTER_TITLE_CHARS,
     SOURCE_CHARS,
     InputError,
@@ -28,6 +27,7 @@ from graph.pipeline import (
     ingest,
     parse,
 )
+from graph.models import Chapter, Novel, NovelVersion
 from graph.titles import book_title
 
 EDITED_SHARE = 0.10  # of the stored chapters, at most, may differ in a new version

@@ -134,7 +134,7 @@ def test_evolution_evidence_covers_both_ends_of_the_pairs_span():
 
 
 def test_a_pair_that_meets_within_one_part_of_the_book_still_gets_an_evolution_question():
-    from graph.pipeline import evolves
+    from graph.questions import evolves
 
     paragraphs = [(c, 0, frozenset("ab")) for c in (92, 95, 99, 104)]
     assert evolves(pair_statistics(paragraphs)[("a", "b")])

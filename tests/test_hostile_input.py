@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from graph import pipeline
+from graph import ingest
 from graph.models import Chapter, Character, LLMTask, Novel, Relation
 from tests.conftest import SAMPLE
 
@@ -90,7 +90,7 @@ def test_a_truncated_gb18030_file_still_reads(tmp_path):
 def test_a_50_mb_single_line_is_cut_into_parts_at_sentence_ends():
     data = ("他说。" * 6_000_000).encode()
     assert len(data) > 50_000_000
-    novel, created = pipeline.ingest(data, source_name="one-line.txt")
+    novel, created = ingest.ingest(data, source_name="one-line.txt")
     assert created
     parts = list(novel.chapters.values_list("text", flat=True))
     assert len(parts) > 100

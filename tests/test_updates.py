@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from graph import pipeline, updates
+from graph import ingest, pipeline, updates
 from graph.entities import scan_mentions
 from graph.models import (
     Chapter,
@@ -399,7 +399,7 @@ def test_of_two_processes_updating_one_novel_only_one_does(cut):
 
     novel = Novel.objects.get()
     stale = Novel.objects.get()  # what the second process read before the first one updated
-    parsed = pipeline.parse(SAMPLE.read_bytes())
+    parsed = ingest.parse(SAMPLE.read_bytes())
     digests = [Chapter.digest_of(c.title, c.text) for c in parsed.chapters]
     comparison = versions.compare(versions.stored_digests(novel), digests)
     versions.update(novel, parsed, comparison, "青锋录.txt")

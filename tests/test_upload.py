@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from graph import pipeline
+from graph import ingest, pipeline
 from graph.models import Chapter, Character, LLMTask, Novel, Origin, Relation
 from tests.conftest import SAMPLE
 
@@ -94,7 +94,7 @@ def test_uploading_the_same_bytes_again_adds_no_rows(sample_novel):
 @pytest.mark.django_db
 def test_a_reupload_resumes_an_unfinished_stage(sample_path):
     data = sample_path.read_bytes()
-    novel, created = pipeline.ingest(data, source_name=sample_path.name)
+    novel, created = ingest.ingest(data, source_name=sample_path.name)
     assert created and novel.stage == Novel.Stage.PARSED
     output = upload(sample_path)
     assert "已上传过" in output

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from graph import batches, budget, dispatch, embeddings, pipeline, upload_notes, versions
+from graph import batches, budget, dispatch, embeddings, ingest, pipeline, upload_notes, versions
 from graph.llm.realtime import RunStopped
 from graph.llm.zhipu import ZhipuClient, ZhipuError, client_from_settings
 from graph.management.loop import Rounds
@@ -95,7 +95,7 @@ class Command(BaseCommand):
     def load(self, options, progress: Progress) -> Novel:
         path = Path(options["path"])
         try:
-            data = pipeline.read_novel_file(path)
+            data = ingest.read_novel_file(path)
             target = versions.find_novel(options["update"]) if options["update"] else None
             received = versions.receive(
                 data,
@@ -105,7 +105,7 @@ class Command(BaseCommand):
                 new=options["new"],
                 target=target,
             )
-        except pipeline.InputError as exc:
+        except ingest.InputError as exc:
             raise CommandError(str(exc), returncode=2) from None
         novel = received.novel
         if received.how == "created":
