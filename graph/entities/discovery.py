@@ -32,6 +32,7 @@ from .grouping import build_groups
 from .junk import phrase_like
 from .lexicon import BAD_START, BROAD_RIGHT_CUES, COMMON, LEFT_CUES, NAME_SUFFIXES, RIGHT_CUES
 from .scanning import MentionIndex, build_automaton, scan_mentions
+from .titles import titled_name_core
 from .variants import infix_variants
 
 # Last characters of a place name (荆州, 花果山, 潼关): a two-character head ending in one is a
@@ -168,6 +169,20 @@ def _surname_start(s: str) -> bool:
     return parts is not None and parts[0] not in FUNCTION_SURNAMES
 
 
+def _titled_name(s: str) -> bool:
+    """Is `s` a two-character name + a title (鹿力大仙, 非幻道人, 金圣娘娘)? Its head may fail
+    the boundary tests on its own precisely because it is nearly always written with the title,
+    so no accepted shorter name vouches for it. Not a place (雍州刺史) or a sentence word
+    (向薛姨妈) + a title."""
+    core = titled_name_core(s)
+    return (
+        core is not None
+        and core[-1] not in _PLACE_END
+        and core not in COMMON
+        and not any(ch in _GLUE for ch in core)
+    )
+
+
 def _is_name_variant(s: str, people: Mapping[str, object]) -> bool:
     """Is `s` an accepted name with a surname, epithet or title added (唐 + 三藏, 齐天 + 大圣,
     观音 + 菩萨), rather than a name glued to a verb (行者 + 依言, 看见 + 行者)?"""
@@ -197,10 +212,13 @@ def _drop_phrases(
 ) -> dict[str, CandidateStats]:
     """Remove candidates that are a name glued to something else.
 
-    周瑜大 (周瑜 + 大怒), 老孙打, 向莺儿 (向 + 莺儿), 八戒沙僧 (two names): each contains an
-    accepted name plus characters that are not a surname, title or name suffix.
+    周瑜大 (周瑜 + 大怒), 老孙打, 向莺儿 (向 + 莺儿), 向非幻 (向 + the head of 非幻道人),
+    八戒沙僧 (two names): each contains an accepted name plus characters that are not a
+    surname, title or name suffix.
     """
     kept = {}
+    # The heads of accepted names (非幻 of 非幻道人), which a sentence word may stick to as well.
+    heads = {p[:k] for p in people for k in range(2, len(p) - 1)}
     for s, st in people.items():
         if len(s) >= 3:
             # Built on another accepted name: keep only surname / epithet / title additions.
@@ -213,19 +231,20 @@ def _drop_phrases(
             if glued_head and head not in COMPOUND_SURNAMES and tail not in NAME_SUFFIXES:
                 continue
             first, rest = s[0], s[1:]
-            if rest in people and first in _GLUE:
+            if (rest in people or rest in heads) and first in _GLUE:
                 continue
             if len(s) == 4 and s[:2] in people and s[2:] in people:
                 continue
             # Four-character strings are mostly idioms (满心欢喜, 按落云头); keep only those
             # built on a name (观音菩萨), starting with a compound surname (司马仲达), made of a
-            # surname, a rank among brothers and a title (马二先生, 娄三公子), or that the text
-            # states as a name (叫做玉面公主).
+            # surname, a rank among brothers and a title (马二先生, 娄三公子), made of a name and
+            # a title (鹿力大仙), or that the text states as a name (叫做玉面公主).
             if (
                 len(s) == 4
                 and s not in stated
                 and s[:2] not in COMPOUND_SURNAMES
                 and not _ranked_title_name(s)
+                and not _titled_name(s)
                 and not any(
                     s[i:j] in people
                     for i in range(3)

@@ -43,6 +43,7 @@ from .titles import (
     gender_clash,
     generated_forms,
     titled_forms,
+    titled_name_core,
 )
 from .variants import abbreviation_links
 
@@ -273,17 +274,40 @@ def _add_named_aliases(
 def _add_given_names(
     chapters: Sequence[tuple[int, str]], names: set[str], extra_ok: Callable[[str], bool]
 ) -> None:
-    """A full name's given name used on its own (青锋 for 沈青锋), even when too rare to pass the
-    statistics: its uses outside the full name must be at least `MIN_GIVEN_ALONE`."""
+    """A full name's given name used on its own (青锋 for 沈青锋), or a titled name's bare name
+    (非幻 for 非幻道人), even when too rare to pass the statistics: its uses outside the full
+    name must be at least `MIN_GIVEN_ALONE`, and a bare name must stand alone there."""
     pending = {}
+    titled = set()
     for name in names:
         parts = full_name_parts(name)
-        if parts and len(parts[1]) == 2 and parts[1] not in names:
-            pending[name] = parts[1]
+        given = parts[1] if parts else titled_name_core(name)
+        if given and len(given) == 2 and given not in names:
+            pending[name] = given
+            if not parts:
+                titled.add(name)
     found = count_all(chapters, [*pending, *pending.values()])
     for name, given in pending.items():
-        if found[given] - found[name] >= MIN_GIVEN_ALONE and extra_ok(given):
+        if (
+            found[given] - found[name] >= MIN_GIVEN_ALONE
+            and extra_ok(given)
+            and (name not in titled or _stands_alone(chapters, name, given))
+        ):
             names.add(given)
+
+
+# Share of a titled name's core uses (outside the name) that one following character may take:
+# 朱紫 of 朱紫国王 is nearly always 朱紫国, a place, and not a name on its own.
+CORE_BOUND_SHARE = 0.6
+
+
+def _stands_alone(chapters: Sequence[tuple[int, str]], name: str, core: str) -> bool:
+    """Is the core of a titled name (非幻 of 非幻道人) a word of its own outside the name, rather
+    than the start of another word (朱紫 of 朱紫国)?"""
+    pattern = re.compile(re.escape(core) + "(?!" + re.escape(name[len(core) :]) + ")(.?)")
+    after = Counter(m.group(1) for _n, body in chapters for m in pattern.finditer(body))
+    total = sum(after.values())
+    return bool(total) and max(after.values()) <= CORE_BOUND_SHARE * total
 
 
 def _add_core_forms(

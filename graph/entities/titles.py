@@ -89,6 +89,23 @@ def full_name_parts(name: str) -> tuple[str, str] | None:
     return parts
 
 
+# Characters that count or rank people (唐僧四众, 几个丫头, 韦四太爷, 大小将士): a head with one, or
+# a title starting with a number, makes a group, a family or a rank, not a name + a title.
+COUNTING = frozenset("一二三四五六七八九十两几众诸大小")
+
+
+def titled_name_core(name: str) -> str | None:
+    """The bare name of a two-character name + a title (非幻 of 非幻道人, 鹿力 of 鹿力大仙), when
+    that head is neither a title, a dictionary word (增长天王, 亲家太太) nor a count or rank
+    (黛玉二人, 几个丫头, 韦四太爷)."""
+    core, title = name[:2], name[2:]
+    if len(name) != 4 or title not in TITLES or core in TITLES or _common_word(core):
+        return None
+    if any(ch in COUNTING for ch in core) or title[0] in COUNTING - {"大", "小"}:
+        return None
+    return core
+
+
 def _common_word(s: str) -> bool:
     """Is `s` a dictionary word that is not a person's name (国公, 高僧)?"""
     from .dictionary import _dictionary
