@@ -1,6 +1,7 @@
 """Set up Django for a benchmark script on a scratch database (SQLite in a temp folder by default)."""
 
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,3 +23,11 @@ def setup(database_url: str | None = None) -> Path:
     django.setup()
     call_command("migrate", verbosity=0)
     return workdir
+
+
+def big_input(workdir: Path, chars: int) -> Path:
+    """The benchmark input built by shared/tools/make_big_novel.py (`chars` characters), in `workdir`."""
+    path = workdir / "big_novel.txt"
+    tool = SHARED / "tools" / "make_big_novel.py"
+    subprocess.run([sys.executable, str(tool), "--chars", str(chars), "-o", str(path)], check=True)
+    return path

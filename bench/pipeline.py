@@ -8,7 +8,6 @@ Prints wall time, peak RSS and per-stage times (offline answers are not included
 
 import argparse
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,12 +27,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="默认用临时 SQLite")
     args = parser.parse_args()
     workdir = _django.setup(args.database_url)
-    path = Path(args.novel) if args.novel else workdir / "big_novel.txt"
-    if not args.novel:
-        tool = _django.SHARED / "tools" / "make_big_novel.py"
-        subprocess.run(
-            [sys.executable, str(tool), "--chars", str(args.chars), "-o", str(path)], check=True
-        )
+    path = Path(args.novel) if args.novel else _django.big_input(workdir, args.chars)
 
     from graph import dispatch, ingest, pipeline
     from graph.models import Novel

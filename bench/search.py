@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -167,11 +166,7 @@ def big_bench(args) -> None:
     from graph.models import Novel
     from graph.vectorizers import LOCAL_NAME
 
-    path = Path(args.workdir) / "big_novel.txt"
-    tool = _django.SHARED / "tools" / "make_big_novel.py"
-    subprocess.run(
-        [sys.executable, str(tool), "--chars", str(args.chars), "-o", str(path)], check=True
-    )
+    path = _django.big_input(Path(args.workdir), args.chars)
     start = time.perf_counter()
     novel = store(path)
     print(f"入库与人物识别：{novel.char_count} 字，{novel.chapters.count()} 章，"

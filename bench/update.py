@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -93,12 +92,7 @@ def main() -> None:
     parser.add_argument("--emulator", action="store_true", help="经模拟器以 realtime 模式作答")
     args = parser.parse_args()
     workdir = _django.setup(args.database_url)
-    whole = Path(args.novel) if args.novel else workdir / "big_novel.txt"
-    if not args.novel:
-        tool = _django.SHARED / "tools" / "make_big_novel.py"
-        subprocess.run(
-            [sys.executable, str(tool), "--chars", str(args.chars), "-o", str(whole)], check=True
-        )
+    whole = Path(args.novel) if args.novel else _django.big_input(workdir, args.chars)
     part = workdir / f"cut_{whole.name}"
     part.write_text(cut(whole.read_text(encoding="utf-8"), args.cut), encoding="utf-8")
     if args.emulator:
