@@ -167,3 +167,13 @@ def fail_first_lines_once(emu) -> set[str]:
     first_lines = {json.loads(b.lines[0])["custom_id"] for b in emu.batches.values()}
     fail_once(emu, first_lines)
     return first_lines
+
+
+SCRIPT = "<script>alert(1)</script>"  # a name or query that must render as text, never run
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """A test client logged in as a staff user (the graph and search pages are staff only)."""
+    client.force_login(django_user_model.objects.create_user("editor", is_staff=True))
+    return client

@@ -15,16 +15,9 @@ from django.urls import reverse
 
 from graph import export, metrics, prompts, views
 from graph.models import Chapter, Character, Novel, Relation, RelationPhase
+from tests.conftest import SCRIPT
 
 pytestmark = pytest.mark.django_db
-
-SCRIPT = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(User.objects.create_user("editor", is_staff=True))
-    return client
 
 
 @pytest.fixture

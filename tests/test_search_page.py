@@ -9,17 +9,10 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from graph.models import Character
+from tests.conftest import SCRIPT
 from tests.story import make_story
 
 pytestmark = pytest.mark.django_db
-
-SCRIPT = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(User.objects.create_user("editor", is_staff=True))
-    return client
 
 
 def page(novel, **params) -> str:
