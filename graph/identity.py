@@ -250,7 +250,8 @@ def _add_alias(book: _Book, claim: Claim, said: set[tuple[int, str]], answered: 
         confirmed = holder not in answered or (holder, name) in said
         if name == other.name or confirmed or book.fixed(holder):
             return
-    if book.uses(name) < MIN_NAME_USES:
+    uses = book.uses(name)
+    if uses < MIN_NAME_USES:
         return
     if holder is not None:
         other.aliases = [a for a in other.aliases if a != name]
@@ -263,7 +264,7 @@ def _add_alias(book: _Book, claim: Claim, said: set[tuple[int, str]], answered: 
         kind=Kind.ALIAS,
         character=character,
         names=[name],
-        evidence=f"{claim.evidence}（原文出现 {book.uses(name)} 次）",
+        evidence=f"{claim.evidence}（原文出现 {uses} 次）",
         origin=claim.origin,
     )
 

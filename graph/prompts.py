@@ -138,6 +138,9 @@ _ATTRIBUTE_FIELDS = (
     '"is_person": true, "gender": "男", "identity": "…", "faction": "…", '
     '"abilities": "…", "traits": "…", "aliases": ["…"]'
 )
+_RELATION_FIELDS = (
+    '"type": "师徒", "direction": "a->b", "confidence": 0.9, "evidence": "不超过50字的依据"'
+)
 TIMELINE_MARK = "需描述关系变化"
 
 
@@ -152,9 +155,7 @@ def relation_request(
     timeline: bool = False,
 ) -> dict:
     """The relation question; with `timeline`, the evolution question's phases are asked too."""
-    fields = (
-        '"type": "师徒", "direction": "a->b", "confidence": 0.9, "evidence": "不超过50字的依据"'
-    )
+    fields = _RELATION_FIELDS
     then = ""
     if timeline:  # an example whose overall type agrees with its phases
         then = f"再按章节顺序描述 A 与 B 的关系如何变化（phases，类型同上）：{_PHASE_RULES}\n"
@@ -237,9 +238,7 @@ def group_request(title: str, question: Question, *, model: str, max_tokens: int
                 f"标有“{TIMELINE_MARK}”的人物对，其条目中再按章节顺序描述 A 与 B 的关系如何变化"
                 f"（phases，类型同上）：{_PHASE_RULES}例如 {_PHASES_EXAMPLE}\n"
             )
-        entry = (
-            '"type": "师徒", "direction": "a->b", "confidence": 0.9, "evidence": "不超过50字的依据"'
-        )
+        entry = _RELATION_FIELDS
     shape = ", ".join(f'"{k}": {{{entry if k == "1" else "…"}}}' for k in keys)
     user = (
         f"{intro}\n{blocks}\n\n{ask}"

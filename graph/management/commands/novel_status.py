@@ -10,14 +10,17 @@ from graph.models import LLMTask, Novel, Origin
 
 def answer_sources(novel: Novel) -> dict[str, int]:
     """Where the settled answers came from: a batch, realtime requests, the rules, defaults."""
-    settled = novel.tasks.settled()
-    model = settled.filter(origin=Origin.LLM)
-    return {
-        "批处理": model.filter(batch_job__isnull=False).count(),
-        "实时 API": model.filter(batch_job__isnull=True).count(),
-        "离线规则": settled.filter(origin=Origin.OFFLINE).count(),
-        "默认值": settled.filter(origin=Origin.DEFAULT).count(),
+    model = Q(origin=Origin.LLM)
+    filters = {
+        "批处理": model & Q(batch_job__isnull=False),
+        "实时 API": model & Q(batch_job__isnull=True),
+        "离线规则": Q(origin=Origin.OFFLINE),
+        "默认值": Q(origin=Origin.DEFAULT),
     }
+    counts = novel.tasks.settled().aggregate(
+        **{f"n{i}": Count("pk", filter=f) for i, f in enumerate(filters.values())}
+    )
+    return {label: counts[f"n{i}"] for i, label in enumerate(filters)}
 
 
 def passage_vectors(novel: Novel) -> list[tuple[str, int, int]]:
