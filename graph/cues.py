@@ -151,6 +151,7 @@ def mark_names(text: str, names_a, names_b) -> str:
 
 # Words that count anywhere near the start of a quote, not only as the opening vocative.
 _ANYWHERE = frozenset({"lord"})
+_GRIEVANCE = re.compile(_expand(GRIEVANCES))
 _YOU_INSULT = re.compile(f"你这(?:个|些|伙|两个)?[^，。！？“”]{{0,4}}(?:{INSULTS})")
 _VOCATIVE = re.compile(r"^[^，,！!。？?：:]{1,6}(?=[，,！!。？?：:])")
 
@@ -169,7 +170,7 @@ def _address_signals(quote: str, speaker: str, weight: float) -> list[Signal]:
     if (
         (_YOU_INSULT.search(head) and not re.search(INSULTS, opening))
         or re.search(THREATS, head)
-        or re.search(_expand(GRIEVANCES), head)
+        or _GRIEVANCE.search(head)
     ):
         found.append(Signal("enemy", None, 1.5 * weight, "address"))
     return found

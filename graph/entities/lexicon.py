@@ -8,10 +8,7 @@ the text being read.
 
 from __future__ import annotations
 
-from graph.names import KIN_ADDRESS, TITLES, words
-
-# graph.views still imports these two from here; they live in graph.names.
-__all__ = ["KIN_ADDRESS", "TITLES"]
+from graph.names import words
 
 # Common words that show up next to speech verbs but are not people (adverbs, verbs, pronoun
 # phrases). Most non-names are rejected by statistics; these are the frequent leftovers.

@@ -75,16 +75,17 @@ ABILITY_WORDS = (
 def answer(facts: Question) -> str:
     """Reply content for a question, as a model would write it (a grouped question: one entry
     per member, by number)."""
+    return json.dumps(_reply(facts), ensure_ascii=False)
+
+
+def _reply(facts: Question) -> dict:
     if facts.members:
-        entries = {str(i): json.loads(answer(m)) for i, m in enumerate(facts.members, 1)}
-        return json.dumps(entries, ensure_ascii=False)
+        return {str(i): _reply(m) for i, m in enumerate(facts.members, 1)}
     if facts.kind == prompts.RELATION:
-        reply = relation_reply(facts)
-    elif facts.kind == prompts.EVOLUTION:
-        reply = evolution_reply(facts)
-    else:
-        reply = attribute_reply(facts)
-    return json.dumps(reply, ensure_ascii=False)
+        return relation_reply(facts)
+    if facts.kind == prompts.EVOLUTION:
+        return evolution_reply(facts)
+    return attribute_reply(facts)
 
 
 def relation_reply(facts: Question) -> dict:

@@ -70,16 +70,18 @@ class Reading:
 
 def read(facts: Question) -> Reading:
     one_surname = cues.same_surname(facts.names_a, facts.names_b)
+    two_surnames = bool(names.surnames(facts.names_a)) and bool(names.surnames(facts.names_b))
     fellows = shared_master(facts)
-    signals = [_snippet_signals(s, facts, one_surname, fellows) for s in facts.snippets]
+    signals = [
+        _snippet_signals(s, facts, one_surname, two_surnames, fellows) for s in facts.snippets
+    ]
     return Reading(facts, signals, one_surname, fellows)
 
 
 def _snippet_signals(
-    snippet: Snippet, facts: Question, one_surname: bool, fellows: bool
+    snippet: Snippet, facts: Question, one_surname: bool, two_surnames: bool, fellows: bool
 ) -> list[cues.Signal]:
     a, b = facts.names_a, facts.names_b
-    two_surnames = bool(names.surnames(a)) and bool(names.surnames(b))
     signals = resolve(cues.relation_signals(snippet.text, a, b), one_surname, two_surnames)
     signals = [s for s in signals if not _wife_serves(s, a, b)]
     if one_surname and family_words(snippet.text, a, b):

@@ -5,7 +5,6 @@ another proves nothing."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from graph import cues
 
@@ -20,14 +19,10 @@ _END = "(?=[，。；！？”」\\s]|$)"  # the second name ends there: "王夫
 _NAME = r"[“「]?([\u4e00-\u9fff]{2,4}?)[”」]?(?=[，。；、！？\s“”「」]|$)"
 
 
-def _names(names: Iterable[str]) -> str:
-    return cues.names_pattern(list(names))
-
-
 def other_names(text: str, names: list[str]) -> list[str]:
     """Names the text gives the person right after naming them ("刘备，字玄德"), or as an
     epithet introduced before them ("人称豹子头林冲")."""
-    pattern = _names(names)
+    pattern = cues.names_pattern(names)
     after = re.compile(f"(?:{pattern})[，,]?(?:{NAMING})" + _NAME)
     before = re.compile(f"(?:{NAMING})[“「]?([\\u4e00-\\u9fff]{{2,4}}?)[”」]?的?(?:{pattern})")
     found = [m.group(1) for m in after.finditer(text)] + [m.group(1) for m in before.finditer(text)]
@@ -36,7 +31,7 @@ def other_names(text: str, names: list[str]) -> list[str]:
 
 def states_same(text: str, names_a: list[str], names_b: list[str]) -> bool:
     """Whether the text says A and B are one person ("刘备字玄德" with B = 玄德, "X即Y")."""
-    a, b = _names(names_a), _names(names_b)
+    a, b = cues.names_pattern(names_a), cues.names_pattern(names_b)
     link = f"(?:{NAMING}|{SAME})"
     return bool(
         re.search(
