@@ -23,8 +23,8 @@ from django.db import transaction
 
 from graph import budget, continuation, grouping, prompts
 from graph.cooccurrence import (
-    _request_overhead,
     evolution_evidence,
+    request_overhead,
     select_evidence,
     snippet_cost,
 )
@@ -291,7 +291,7 @@ def _attribute(asker: _Asker, character, places: list) -> None:
 
 def _share_budget(ws: UpdateWorkspace, names_a, names_b) -> int:
     """The request budget for the new chapters' snippets when earlier ones are shown too."""
-    overhead = _request_overhead(names_a, names_b)
+    overhead = request_overhead(names_a, names_b)
     return overhead + int((ws.budget - overhead) * NEW_EVIDENCE_SHARE)
 
 
@@ -305,7 +305,7 @@ def _old_snippets(relation: Relation, ws: UpdateWorkspace) -> list[Snippet]:
 
 def _blend(old: list[Snippet], new: list[Snippet], names: list[str], budget_tokens: int):
     """The new snippets, then as many earlier ones as the budget leaves, in chapter order."""
-    room = budget_tokens - _request_overhead(names, [])
+    room = budget_tokens - request_overhead(names, [])
     chosen, used = [], 0
     for snippet in [*new, *old]:
         cost = snippet_cost(snippet)
