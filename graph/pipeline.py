@@ -70,19 +70,20 @@ class Workspace:
         """Input tokens one request may spend on evidence."""
         return settings.EVIDENCE_TOKEN_BUDGET
 
-    def evidence(self, locations, names_a, names_b=(), share: int = 1) -> list:
+    def evidence(self, locations, names_a, names_b=(), share: int = 1, tokens=None) -> list:
         """A request's snippets for one person or a pair (see cooccurrence.select_evidence);
-        `share`: the subjects one request asks about (each gets its part of the budget)."""
+        `share`: the subjects one request asks about (each gets its part of the budget);
+        `tokens`: the request's budget when it is not that (an update's new chapters)."""
         return select_evidence(
             locations, self.store, names_a, names_b,
-            budget_tokens=self.budget // share, shortlist=self.shortlist,
+            budget_tokens=tokens or self.budget // share, shortlist=self.shortlist,
         )  # fmt: skip
 
-    def timeline(self, locations, names_a, names_b, share: int = 1) -> list:
+    def timeline(self, locations, names_a, names_b, share: int = 1, tokens=None) -> list:
         """An evolution request's snippets across the pair's span (see evolution_evidence)."""
         return evolution_evidence(
             locations, self.store, names_a, names_b,
-            budget_tokens=self.budget // share, shortlist=self.shortlist,
+            budget_tokens=tokens or self.budget // share, shortlist=self.shortlist,
         )  # fmt: skip
 
     @cached_property

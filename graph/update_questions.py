@@ -22,12 +22,7 @@ from collections import Counter, defaultdict
 from django.db import transaction
 
 from graph import budget, continuation, grouping, prompts
-from graph.cooccurrence import (
-    evolution_evidence,
-    request_overhead,
-    select_evidence,
-    snippet_cost,
-)
+from graph.cooccurrence import request_overhead, snippet_cost
 from graph.models import LLMTask, Novel, Origin, Relation, RelationPhase
 from graph.progress import Progress
 from graph.prompts import Snippet
@@ -194,7 +189,7 @@ def _timeline(asker: _Asker, relation: Relation, meetings, earlier: list[dict], 
     ws, a, b = asker.ws, relation.source, relation.target
     subject, links = f"{a.name}—{b.name}", {"relation": relation, "character": a}
     if earlier:
-        evidence = evolution_evidence(meetings, ws.store, a.names, b.names, budget_tokens=ws.budget)
+        evidence = ws.timeline(meetings, a.names, b.names)
         ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
         known = [{key: p[key] for key in ("from", "to", "type", "event")} for p in earlier]
         body = continuation.evolution_request(
@@ -208,9 +203,7 @@ def _timeline(asker: _Asker, relation: Relation, meetings, earlier: list[dict], 
         }
         asker.ask(ask, subject, relation.pk, extra=extra, body=body, **links)
         return
-    new = evolution_evidence(
-        meetings, ws.store, a.names, b.names, budget_tokens=_share_budget(ws, a.names, b.names)
-    )
+    new = ws.timeline(meetings, a.names, b.names, tokens=_share_budget(ws, a.names, b.names))
     evidence = _blend(_old_snippets(relation, ws), new, [*a.names, *b.names], ws.budget)
     ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
     asker.ask(ask, subject, relation.pk, **links)
@@ -232,9 +225,7 @@ def _relations_again(asker: _Asker, relations: list[Relation], room: int) -> Non
     ws = asker.ws
     for _, relation, meetings in ranked[:room]:
         a, b = relation.source, relation.target
-        new = select_evidence(
-            meetings, ws.store, a.names, b.names, budget_tokens=_share_budget(ws, a.names, b.names)
-        )
+        new = ws.evidence(meetings, a.names, b.names, tokens=_share_budget(ws, a.names, b.names))
         evidence = _blend(_old_snippets(relation, ws), new, [*a.names, *b.names], ws.budget)
         relation.snippets = continuation.snippets_json(evidence)
         ask = prompts.Question(prompts.RELATION, a.names, b.names, evidence)
@@ -276,7 +267,7 @@ def _attributes(asker: _Asker, room: int) -> None:
 
 def _attribute(asker: _Asker, character, places: list) -> None:
     ws, names = asker.ws, character.names
-    new = select_evidence(places, ws.store, names, budget_tokens=_share_budget(ws, names, []))
+    new = ws.evidence(places, names, tokens=_share_budget(ws, names, []))
     changed = set(ws.version.changed)
     old = [
         snippet

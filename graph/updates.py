@@ -21,10 +21,10 @@ from django.db import transaction
 
 from graph import budget, grouping, tallies
 from graph.cooccurrence import (
+    SHORTLIST,
     PairStat,
     ParagraphStore,
     pair_statistics,
-    select_evidence,
     top_pairs,
 )
 from graph.dbutil import bulk_set
@@ -97,6 +97,11 @@ class UpdateWorkspace(Workspace):
     @cached_property
     def store(self) -> ParagraphStore:
         return ParagraphStore([*self.chapters, *self.reread])
+
+    @property
+    def shortlist(self) -> int:
+        """An update asks few questions: each gets the full ranking of its candidates."""
+        return SHORTLIST
 
     def meetings(self, key: frozenset) -> list:
         """Where a pair meets in the chapters read (new, changed and read again)."""
@@ -234,9 +239,7 @@ def new_relations(novel: Novel, ws: UpdateWorkspace, relations: list) -> list[Re
 
 def _relation(novel: Novel, ws: UpdateWorkspace, total: PairStat, key: frozenset) -> Relation:
     a, b = sorted((ws.characters[pk] for pk in key), key=lambda c: (c.rank, c.pk))
-    snippets = select_evidence(
-        ws.meetings(key), ws.store, a.names, b.names, budget_tokens=ws.budget
-    )
+    snippets = ws.evidence(ws.meetings(key), a.names, b.names)
     return Relation(
         novel=novel,
         source=a,
