@@ -57,6 +57,11 @@ class Workspace:
         return scan_mentions(self.chapters, {pk: c.names for pk, c in self.characters.items()})
 
     @cached_property
+    def places(self) -> dict[int, list]:
+        """Where each character is named: (chapter, paragraph) locations."""
+        return places_of(self.index)
+
+    @cached_property
     def pair_stats(self):
         stats = pair_statistics(self.index.paragraphs)
         return {frozenset((s.a, s.b)): s for s in stats.values()}
@@ -95,6 +100,16 @@ class Workspace:
     def shortlist(self) -> int:
         """Candidates fully ranked per question (fewer when the novel gets many questions)."""
         return shortlist_for(budget.requests_for(self.novel.char_count), budget.MIN_REQUESTS)
+
+
+def places_of(*indexes) -> dict[int, list]:
+    """Each character's (chapter, paragraph) locations in the scans `indexes`, in their order."""
+    found: dict[int, list] = {}
+    for index in indexes:
+        for chapter, paragraph, keys in index.paragraphs:
+            for key in keys:
+                found.setdefault(key, []).append((chapter, paragraph))
+    return found
 
 
 def find_characters(novel: Novel, ws: Workspace, progress: Progress) -> None:

@@ -256,13 +256,8 @@ def _attributes(asker: _Asker, room: int) -> None:
         ):
             ranked.append((character.mention_count if pk in ws.new_ids else new, character))
     ranked.sort(key=lambda item: (-item[0], item[1].pk))
-    places = defaultdict(list)
-    for index in (ws.index, ws.reread_index):
-        for chapter, paragraph, keys in index.paragraphs:
-            for key in keys:
-                places[key].append((chapter, paragraph))
     for _, character in ranked[:room]:
-        _attribute(asker, character, places[character.pk])
+        _attribute(asker, character, ws.places.get(character.pk, []))
 
 
 def _attribute(asker: _Asker, character, places: list) -> None:

@@ -31,7 +31,7 @@ from graph.dbutil import bulk_set
 from graph.entities import discover_characters, scan_mentions
 from graph.models import Character, LLMTask, Novel, NovelVersion, Relation
 from graph.names import same_surname
-from graph.pipeline import NAME_CHARS, PER_PERSON_SHARE, SURNAME_BONUS, Workspace
+from graph.pipeline import NAME_CHARS, PER_PERSON_SHARE, SURNAME_BONUS, Workspace, places_of
 from graph.progress import Progress
 
 UPDATE_FACTOR = 1.5  # requests per new character of text, relative to a fresh run
@@ -97,6 +97,11 @@ class UpdateWorkspace(Workspace):
     @cached_property
     def store(self) -> ParagraphStore:
         return ParagraphStore([*self.chapters, *self.reread])
+
+    @cached_property
+    def places(self) -> dict[int, list]:
+        """Where each character is named in the chapters read (new, changed and read again)."""
+        return places_of(self.index, self.reread_index)
 
     @property
     def shortlist(self) -> int:
