@@ -210,7 +210,8 @@ def window(text: str, names_a: Sequence[str], names_b: Sequence[str] = ()) -> st
     return text[lo : min(len(text), lo + SNIPPET_CHARS)]
 
 
-def _request_overhead(names_a: Sequence[str], names_b: Sequence[str]) -> int:
+def request_overhead(names_a: Sequence[str], names_b: Sequence[str]) -> int:
+    """Tokens a request spends before its snippets: instructions, taxonomy and the names."""
     return PROMPT_OVERHEAD_TOKENS + estimate_tokens("、".join([*names_a, *names_b]))
 
 
@@ -252,7 +253,7 @@ def select_evidence(
     late…) and each stretch gives its best snippet first; the rest go to the best of all. The
     whole request (instructions, names, snippets) stays within `budget_tokens` as estimated by
     estimate_tokens. Returned in chapter order."""
-    budget = max(0, budget_tokens - _request_overhead(names_a, names_b))
+    budget = max(0, budget_tokens - request_overhead(names_a, names_b))
     ordered = sorted(set(locations))
     if not ordered:
         return []
@@ -322,7 +323,7 @@ def evolution_evidence(
     thirds: list[list[Location]] = [[], [], []]
     for loc in locations:
         thirds[min(2, (loc[0] - first) * 3 // span)].append(loc)
-    overhead = _request_overhead(names_a, names_b)
+    overhead = request_overhead(names_a, names_b)
     room = max(0, budget_tokens - overhead)
     chosen: list[Snippet] = []
     spare = 0  # budget a thin third leaves to the next

@@ -57,6 +57,11 @@ class Workspace:
         return scan_mentions(self.chapters, {pk: c.names for pk, c in self.characters.items()})
 
     @cached_property
+    def places(self) -> dict[int, list]:
+        """Where each character is named: (chapter, paragraph) locations."""
+        return places_of(self.index)
+
+    @cached_property
     def pair_stats(self):
         stats = pair_statistics(self.index.paragraphs)
         return {frozenset((s.a, s.b)): s for s in stats.values()}
@@ -70,19 +75,20 @@ class Workspace:
         """Input tokens one request may spend on evidence."""
         return settings.EVIDENCE_TOKEN_BUDGET
 
-    def evidence(self, locations, names_a, names_b=(), share: int = 1) -> list:
+    def evidence(self, locations, names_a, names_b=(), share: int = 1, tokens=None) -> list:
         """A request's snippets for one person or a pair (see cooccurrence.select_evidence);
-        `share`: the subjects one request asks about (each gets its part of the budget)."""
+        `share`: the subjects one request asks about (each gets its part of the budget);
+        `tokens`: the request's budget when it is not that (an update's new chapters)."""
         return select_evidence(
             locations, self.store, names_a, names_b,
-            budget_tokens=self.budget // share, shortlist=self.shortlist,
+            budget_tokens=tokens or self.budget // share, shortlist=self.shortlist,
         )  # fmt: skip
 
-    def timeline(self, locations, names_a, names_b, share: int = 1) -> list:
+    def timeline(self, locations, names_a, names_b, share: int = 1, tokens=None) -> list:
         """An evolution request's snippets across the pair's span (see evolution_evidence)."""
         return evolution_evidence(
             locations, self.store, names_a, names_b,
-            budget_tokens=self.budget // share, shortlist=self.shortlist,
+            budget_tokens=tokens or self.budget // share, shortlist=self.shortlist,
         )  # fmt: skip
 
     @cached_property
@@ -94,6 +100,16 @@ class Workspace:
     def shortlist(self) -> int:
         """Candidates fully ranked per question (fewer when the novel gets many questions)."""
         return shortlist_for(budget.requests_for(self.novel.char_count), budget.MIN_REQUESTS)
+
+
+def places_of(*indexes) -> dict[int, list]:
+    """Each character's (chapter, paragraph) locations in the scans `indexes`, in their order."""
+    found: dict[int, list] = {}
+    for index in indexes:
+        for chapter, paragraph, keys in index.paragraphs:
+            for key in keys:
+                found.setdefault(key, []).append((chapter, paragraph))
+    return found
 
 
 def find_characters(novel: Novel, ws: Workspace, progress: Progress) -> None:

@@ -113,13 +113,9 @@ def _attribute_tasks(
     novel: Novel, ws: Workspace, questions: Questions, count: int
 ) -> list[LLMTask]:
     """An attribute question for each of the `count` most mentioned characters."""
-    mentions: dict[int, list] = {}
-    for chapter, paragraph, keys in ws.index.paragraphs:
-        for key in keys:
-            mentions.setdefault(key, []).append((chapter, paragraph))
     tasks = []
     for character in novel.characters.order_by("-mention_count", "rank")[:count]:
-        snippets = ws.evidence(mentions.get(character.pk, []), character.names)
+        snippets = ws.evidence(ws.places.get(character.pk, []), character.names)
         ask = prompts.Question(prompts.ATTRIBUTE, character.names, [], snippets)
         tasks.append(questions.task(ask, character.name, character.pk, character=character))
     return tasks

@@ -22,12 +22,7 @@ from collections import Counter, defaultdict
 from django.db import transaction
 
 from graph import budget, continuation, grouping, prompts
-from graph.cooccurrence import (
-    _request_overhead,
-    evolution_evidence,
-    select_evidence,
-    snippet_cost,
-)
+from graph.cooccurrence import request_overhead, snippet_cost
 from graph.models import LLMTask, Novel, Origin, Relation, RelationPhase
 from graph.progress import Progress
 from graph.prompts import Snippet
@@ -194,7 +189,7 @@ def _timeline(asker: _Asker, relation: Relation, meetings, earlier: list[dict], 
     ws, a, b = asker.ws, relation.source, relation.target
     subject, links = f"{a.name}—{b.name}", {"relation": relation, "character": a}
     if earlier:
-        evidence = evolution_evidence(meetings, ws.store, a.names, b.names, budget_tokens=ws.budget)
+        evidence = ws.timeline(meetings, a.names, b.names)
         ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
         known = [{key: p[key] for key in ("from", "to", "type", "event")} for p in earlier]
         body = continuation.evolution_request(
@@ -208,9 +203,7 @@ def _timeline(asker: _Asker, relation: Relation, meetings, earlier: list[dict], 
         }
         asker.ask(ask, subject, relation.pk, extra=extra, body=body, **links)
         return
-    new = evolution_evidence(
-        meetings, ws.store, a.names, b.names, budget_tokens=_share_budget(ws, a.names, b.names)
-    )
+    new = ws.timeline(meetings, a.names, b.names, tokens=_share_budget(ws, a.names, b.names))
     evidence = _blend(_old_snippets(relation, ws), new, [*a.names, *b.names], ws.budget)
     ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
     asker.ask(ask, subject, relation.pk, **links)
@@ -232,9 +225,7 @@ def _relations_again(asker: _Asker, relations: list[Relation], room: int) -> Non
     ws = asker.ws
     for _, relation, meetings in ranked[:room]:
         a, b = relation.source, relation.target
-        new = select_evidence(
-            meetings, ws.store, a.names, b.names, budget_tokens=_share_budget(ws, a.names, b.names)
-        )
+        new = ws.evidence(meetings, a.names, b.names, tokens=_share_budget(ws, a.names, b.names))
         evidence = _blend(_old_snippets(relation, ws), new, [*a.names, *b.names], ws.budget)
         relation.snippets = continuation.snippets_json(evidence)
         ask = prompts.Question(prompts.RELATION, a.names, b.names, evidence)
@@ -265,18 +256,13 @@ def _attributes(asker: _Asker, room: int) -> None:
         ):
             ranked.append((character.mention_count if pk in ws.new_ids else new, character))
     ranked.sort(key=lambda item: (-item[0], item[1].pk))
-    places = defaultdict(list)
-    for index in (ws.index, ws.reread_index):
-        for chapter, paragraph, keys in index.paragraphs:
-            for key in keys:
-                places[key].append((chapter, paragraph))
     for _, character in ranked[:room]:
-        _attribute(asker, character, places[character.pk])
+        _attribute(asker, character, ws.places.get(character.pk, []))
 
 
 def _attribute(asker: _Asker, character, places: list) -> None:
     ws, names = asker.ws, character.names
-    new = select_evidence(places, ws.store, names, budget_tokens=_share_budget(ws, names, []))
+    new = ws.evidence(places, names, tokens=_share_budget(ws, names, []))
     changed = set(ws.version.changed)
     old = [
         snippet
@@ -291,7 +277,7 @@ def _attribute(asker: _Asker, character, places: list) -> None:
 
 def _share_budget(ws: UpdateWorkspace, names_a, names_b) -> int:
     """The request budget for the new chapters' snippets when earlier ones are shown too."""
-    overhead = _request_overhead(names_a, names_b)
+    overhead = request_overhead(names_a, names_b)
     return overhead + int((ws.budget - overhead) * NEW_EVIDENCE_SHARE)
 
 
@@ -305,7 +291,7 @@ def _old_snippets(relation: Relation, ws: UpdateWorkspace) -> list[Snippet]:
 
 def _blend(old: list[Snippet], new: list[Snippet], names: list[str], budget_tokens: int):
     """The new snippets, then as many earlier ones as the budget leaves, in chapter order."""
-    room = budget_tokens - _request_overhead(names, [])
+    room = budget_tokens - request_overhead(names, [])
     chosen, used = [], 0
     for snippet in [*new, *old]:
         cost = snippet_cost(snippet)

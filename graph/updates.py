@@ -21,17 +21,17 @@ from django.db import transaction
 
 from graph import budget, grouping, tallies
 from graph.cooccurrence import (
+    SHORTLIST,
     PairStat,
     ParagraphStore,
     pair_statistics,
-    select_evidence,
     top_pairs,
 )
 from graph.dbutil import bulk_set
 from graph.entities import discover_characters, scan_mentions
 from graph.models import Character, LLMTask, Novel, NovelVersion, Relation
 from graph.names import same_surname
-from graph.pipeline import NAME_CHARS, PER_PERSON_SHARE, SURNAME_BONUS, Workspace
+from graph.pipeline import NAME_CHARS, PER_PERSON_SHARE, SURNAME_BONUS, Workspace, places_of
 from graph.progress import Progress
 
 UPDATE_FACTOR = 1.5  # requests per new character of text, relative to a fresh run
@@ -97,6 +97,16 @@ class UpdateWorkspace(Workspace):
     @cached_property
     def store(self) -> ParagraphStore:
         return ParagraphStore([*self.chapters, *self.reread])
+
+    @cached_property
+    def places(self) -> dict[int, list]:
+        """Where each character is named in the chapters read (new, changed and read again)."""
+        return places_of(self.index, self.reread_index)
+
+    @property
+    def shortlist(self) -> int:
+        """An update asks few questions: each gets the full ranking of its candidates."""
+        return SHORTLIST
 
     def meetings(self, key: frozenset) -> list:
         """Where a pair meets in the chapters read (new, changed and read again)."""
@@ -234,9 +244,7 @@ def new_relations(novel: Novel, ws: UpdateWorkspace, relations: list) -> list[Re
 
 def _relation(novel: Novel, ws: UpdateWorkspace, total: PairStat, key: frozenset) -> Relation:
     a, b = sorted((ws.characters[pk] for pk in key), key=lambda c: (c.rank, c.pk))
-    snippets = select_evidence(
-        ws.meetings(key), ws.store, a.names, b.names, budget_tokens=ws.budget
-    )
+    snippets = ws.evidence(ws.meetings(key), a.names, b.names)
     return Relation(
         novel=novel,
         source=a,
