@@ -12,8 +12,7 @@ No Django here: models.LLMTask calls `combine` and `fallback`.
 
 from __future__ import annotations
 
-from graph import phases, prompts, replies, taxonomy
-from graph.prompts import Snippet
+from graph import phases, replies
 
 
 def combine(question: dict | None, result: dict) -> dict:
@@ -34,37 +33,3 @@ def fallback(question: dict | None, kind: str) -> tuple[dict, str]:
     if kept and kept.get("result"):
         return kept["result"], kept.get("origin") or ""
     return replies.default_result(kind), ""
-
-
-def evolution_request(
-    title: str,
-    question: prompts.Question,
-    earlier: list[dict],
-    since: int,
-    *,
-    model: str,
-    max_tokens: int,
-) -> dict:
-    """The evolution question for the chapters from `since` on, with the last known phase."""
-    last = earlier[-1]
-    known = (
-        f"此前（第{earlier[0]['from']}–{last['to']}章）两人关系的最后阶段：第{last['from']}–{last['to']}章，"
-        f"{taxonomy.label(last['type'])}" + (f"——{last['event']}" if last.get("event") else "")
-    )
-    user = (
-        f"小说《{title}》中的两个人物：\n{prompts._person_line('A', question.names_a)}\n"
-        f"{prompts._person_line('B', question.names_b)}\n{known}\n"
-        f"以下是两人在第{since}章及以后同时出现的原文片段，按章节先后排列：\n"
-        f"{prompts._snippet_lines(question.snippets)}\n\n"
-        f"请接着描述从第{since}章起 A 与 B 的关系如何变化，类型只能从以下选择：\n{prompts._type_lines()}\n\n"
-        f"要求：只依据片段；每个阶段给出起止章节号（取自片段标注，不早于第{since}章）、关系类型和一句话事件；"
-        "关系没有变化时只输出一个阶段（类型可与此前相同）。\n"
-        '输出格式：{"phases": [{"from": 3, "to": 7, "type": "盟友", "event": "二人联手夺回剑谱"}, '
-        '{"from": 8, "to": 20, "type": "敌对", "event": "反目成仇"}]}'
-    )
-    return prompts._body(user, model, max_tokens)
-
-
-def snippets_json(snippets: list[Snippet]) -> list[dict]:
-    """Snippets as Relation.snippets stores them."""
-    return [{"chapter": s.chapter, "text": s.text} for s in snippets]

@@ -9,7 +9,7 @@ from functools import cached_property
 from django.conf import settings
 from django.db import transaction
 
-from graph import budget, tallies, taxonomy
+from graph import budget, prompts, tallies, taxonomy
 from graph.cooccurrence import (
     SHORTLIST,
     ParagraphStore,
@@ -167,7 +167,7 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
         snippets = evidence(stat.locations, a.names, b.names, share=share)
         relation.cooccurrence, relation.first_chapter = stat.count, stat.first
         relation.last_chapter = stat.last
-        relation.snippets = [{"chapter": s.chapter, "text": s.text} for s in snippets]
+        relation.snippets = prompts.stored_snippets(snippets)
         relations.append(relation)
     new = [r for r in relations if r.pk is None]
     counted = tallies.count_chapters(index, ws.pair_stats.values())

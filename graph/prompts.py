@@ -28,6 +28,11 @@ class Snippet:
     text: str
 
 
+def stored_snippets(snippets: list[Snippet]) -> list[dict]:
+    """Snippets as Relation.snippets stores them."""
+    return [{"chapter": s.chapter, "text": s.text} for s in snippets]
+
+
 @dataclass
 class Question:
     """What one task asks: its kind, the names of person A (and B for pair questions), the
@@ -186,6 +191,35 @@ def evolution_request(
         f"以下是两人同时出现的原文片段，按章节先后排列：\n{_snippet_lines(snippets)}\n\n"
         f"请按章节顺序描述 A 与 B 的关系如何变化，类型只能从以下选择：\n{_type_lines()}\n\n"
         f"要求：只依据片段；{_PHASE_RULES}\n"
+        f"输出格式：{{{_PHASES_EXAMPLE}}}"
+    )
+    return _body(user, model, max_tokens)
+
+
+def continued_evolution_request(
+    title: str,
+    question: Question,
+    earlier: list[dict],
+    since: int,
+    *,
+    model: str,
+    max_tokens: int,
+) -> dict:
+    """An update's evolution question (graph/continuation.py): the chapters from `since` on, with
+    the last known phase of the `earlier` timeline."""
+    last = earlier[-1]
+    known = (
+        f"此前（第{earlier[0]['from']}–{last['to']}章）两人关系的最后阶段：第{last['from']}–{last['to']}章，"
+        f"{taxonomy.label(last['type'])}" + (f"——{last['event']}" if last.get("event") else "")
+    )
+    user = (
+        f"小说《{title}》中的两个人物：\n{_person_line('A', question.names_a)}\n"
+        f"{_person_line('B', question.names_b)}\n{known}\n"
+        f"以下是两人在第{since}章及以后同时出现的原文片段，按章节先后排列：\n"
+        f"{_snippet_lines(question.snippets)}\n\n"
+        f"请接着描述从第{since}章起 A 与 B 的关系如何变化，类型只能从以下选择：\n{_type_lines()}\n\n"
+        f"要求：只依据片段；每个阶段给出起止章节号（取自片段标注，不早于第{since}章）、关系类型和一句话事件；"
+        "关系没有变化时只输出一个阶段（类型可与此前相同）。\n"
         f"输出格式：{{{_PHASES_EXAMPLE}}}"
     )
     return _body(user, model, max_tokens)

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 
 from django.db import transaction
 
-from graph import budget, continuation, grouping, prompts
+from graph import budget, grouping, prompts
 from graph.cooccurrence import request_overhead, snippet_cost
 from graph.models import LLMTask, Novel, Origin, Relation, RelationPhase
 from graph.progress import Progress
@@ -192,7 +192,7 @@ def _timeline(asker: _Asker, relation: Relation, meetings, earlier: list[dict], 
         evidence = ws.timeline(meetings, a.names, b.names)
         ask = prompts.Question(prompts.EVOLUTION, a.names, b.names, evidence)
         known = [{key: p[key] for key in ("from", "to", "type", "event")} for p in earlier]
-        body = continuation.evolution_request(
+        body = prompts.continued_evolution_request(
             asker.novel.title, ask, known, since,
             model=asker.questions.model, max_tokens=asker.questions.max_tokens,
         )  # fmt: skip
@@ -227,7 +227,7 @@ def _relations_again(asker: _Asker, relations: list[Relation], room: int) -> Non
         a, b = relation.source, relation.target
         new = ws.evidence(meetings, a.names, b.names, tokens=_share_budget(ws, a.names, b.names))
         evidence = _blend(_old_snippets(relation, ws), new, [*a.names, *b.names], ws.budget)
-        relation.snippets = continuation.snippets_json(evidence)
+        relation.snippets = prompts.stored_snippets(evidence)
         ask = prompts.Question(prompts.RELATION, a.names, b.names, evidence)
         asker.ask(ask, f"{a.name}—{b.name}", relation.pk, relation=relation, character=a)
         asker.resnipped.append(relation)

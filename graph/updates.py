@@ -19,7 +19,7 @@ import ahocorasick_rs
 from django.conf import settings
 from django.db import transaction
 
-from graph import budget, grouping, tallies
+from graph import budget, grouping, prompts, tallies
 from graph.cooccurrence import (
     SHORTLIST,
     PairStat,
@@ -253,7 +253,7 @@ def _relation(novel: Novel, ws: UpdateWorkspace, total: PairStat, key: frozenset
         cooccurrence=total.count,
         first_chapter=total.first,
         last_chapter=total.last,
-        snippets=[{"chapter": s.chapter, "text": s.text} for s in snippets],
+        snippets=prompts.stored_snippets(snippets),
     )
 
 
