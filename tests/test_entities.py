@@ -710,6 +710,18 @@ def test_a_stated_name_needs_one_slot_and_may_often_follow_that():
     assert not looks_like_person(st, 0.15, stated=True)
 
 
+def test_a_stated_name_outweighs_the_dictionarys_doubt_about_its_form():
+    from graph.entities.candidates import CandidateStats
+    from graph.entities.discovery import looks_like_person
+
+    # 洗心 + 生 reads as a verb phrase to the dictionary; 号叫做洗心生 says it is a name.
+    st = CandidateStats("洗心生", freq=9, left_slots=2, initial=4)
+    st.left.update({"，": 3, "请": 2, "师": 2, "了": 1, "是": 1})
+    st.right.update({"的": 2, "便": 2, "到": 2, "为": 2, "说": 1})
+    assert not looks_like_person(st, 0.15)
+    assert looks_like_person(st, 0.15, stated=True)
+
+
 def test_a_given_name_is_not_the_abbreviation_of_another_longer_name():
     from graph.entities.variants import abbreviation_links
 

@@ -75,9 +75,10 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3, stated: boo
 
     `min_evidence` is lowered for longer forms of an accepted name (唐三藏 around 三藏), which
     the narration uses in full sentences rather than in speaker slots. A name the text `stated`
-    (号做虎力大仙) also needs less: one slot, and more 那 before it (那虎力大仙道).
+    (号做虎力大仙) also needs less: one slot, and more 那 before it (那虎力大仙道), and the
+    dictionary's doubts yield to the statement (叫做漱石生: 漱石 is a verb phrase there).
     """
-    return st.freq >= 3 and _contexts_fit(st, min_evidence, stated) and _form_fits(st)
+    return st.freq >= 3 and _contexts_fit(st, min_evidence, stated) and _form_fits(st, stated)
 
 
 def _contexts_fit(st: CandidateStats, min_evidence: float, stated: bool = False) -> bool:
@@ -121,13 +122,15 @@ def _contexts_fit(st: CandidateStats, min_evidence: float, stated: bool = False)
     return slots >= (1 if stated else MIN_SLOTS) or (f >= 5 and _surname_start(st.text))
 
 
-def _form_fits(st: CandidateStats) -> bool:
+def _form_fits(st: CandidateStats, stated: bool = False) -> bool:
     """What the string itself is: a common word plus a verb, a reduplication, a function word,
-    a form of address, a phrase, or a bare title with a size/age prefix is no name."""
+    a form of address, a phrase, or a bare title with a size/age prefix is no name. A `stated`
+    name skips the two tests that rest on the dictionary alone (word + verb, verb phrase)."""
     # 伏兵 + 杀, 众将 + 军: a common word that happens to start with a surname, and a verb.
     head = st.text[:2]
     if (
-        len(st.text) == 3
+        not stated
+        and len(st.text) == 3
         and _surname_start(st.text)
         and head not in COMPOUND_SURNAMES
         and head in two_char_words(HEAD_WORD_FREQ)
@@ -140,7 +143,9 @@ def _form_fits(st: CandidateStats) -> bool:
         len(s) == 4 and s[0] == s[1] and s[2] == s[3]
     ):
         return False
-    if s in _function_words() or s in KIN_ADDRESS or verb_phrase(s) or phrase_like(st):
+    if s in _function_words() or s in KIN_ADDRESS or phrase_like(st):
+        return False
+    if verb_phrase(s) and not stated:
         return False
     # 小丫头, 老和尚, 众小妖: a bare title with a size/age prefix is still a title.
     return not (s[0] in "小老大众诸" and s[1:] in TITLES)
