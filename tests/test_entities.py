@@ -155,6 +155,29 @@ def test_discovery_of_an_empty_novel_is_empty():
     assert discover_characters([(1, "")]) == []
 
 
+def _listing_novel() -> list[tuple[int, str]]:
+    """张三丰, 钱玉堂 and 王五岳 speak and are spoken to; 赵六合 never is, but is listed among
+    them. 潼川 is listed among other places, twice beside the people too, and is gone to."""
+    chapters = []
+    for ch in range(6):
+        paras = _repeat("{n}笑道：“好。”", ["张三丰", "钱玉堂", "王五岳"], 4)
+        paras += _repeat("他对{n}说了，{n}闻言大喜。", ["张三丰", "钱玉堂", "王五岳"], 2)
+        paras += ["当下张三丰、赵六合、钱玉堂三人同行。", "王五岳、赵六合、张三丰都到了。"]
+        paras += ["赵六合在旁，看了半日。"]
+        paras += ["那雁门、潼川、湘阴三处，都是好地方。", "众人往潼川去了。"]
+        if ch < 2:
+            paras += ["当下张三丰、钱玉堂、潼川，一齐动身。"]
+        chapters.append((ch + 1, "\n".join(paras)))
+    return chapters
+
+
+def test_a_name_listed_beside_people_is_a_person_and_a_listed_place_is_not():
+    found = discover_characters(_listing_novel())
+    every_name = {s for c in found for s in (c.name, *c.aliases)}
+    assert {"张三丰", "钱玉堂", "王五岳", "赵六合"} <= every_name
+    assert not every_name & {"雁门", "潼川", "湘阴"}
+
+
 # ---------------------------------------------------------------- corpus
 
 

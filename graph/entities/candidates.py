@@ -217,15 +217,11 @@ END_BOUND = 0.5
 WEAK_END_BOUND = 0.1
 
 
-def _doubtful_ok(strings: list[str], text: str) -> list[str]:
+def doubtful_ok(strings: list[str], text: str) -> list[str]:
     """The strings of a doubtful shape that may still be names: a surname + given name (范进,
     凤喜, 狄洪道), or a doubtful first or last character bound to the rest (一枝梅)."""
-    from .dictionary import _dictionary, function_char
+    from .dictionary import function_char
 
-    dictionary = _dictionary()
-    strings = [
-        s for s in strings if not (s in dictionary and not dictionary[s][0].startswith("nr"))
-    ]
     counts = _count(text, {p for s in strings for p in (s, s[1:], s[:-1])})
     kept = []
     for s in strings:
@@ -283,7 +279,7 @@ def candidate_pool(
 ) -> list[str]:
     """Slot strings worth a full statistics pass: those of a plausible shape, and those of a
     doubtful shape the text often uses as a speaker (凤喜道, 范进道, 一枝梅道) that pass
-    `_doubtful_ok`."""
+    `doubtful_ok`."""
     slots = right + left + extra
     usable = [s for s, c in slots.items() if c >= min_slots and s not in TITLES and s not in COMMON]
     pool = [s for s in usable if plausible_shape(s)]
@@ -293,6 +289,12 @@ def candidate_pool(
         if right[s] + left[s] >= MIN_SPEAKER_SLOTS and not plausible_shape(s) and possible_shape(s)
     ]
     if text:
-        pool.extend(_doubtful_ok(doubtful, text))
+        from .dictionary import _dictionary
+
+        dictionary = _dictionary()
+        doubtful = [
+            s for s in doubtful if not (s in dictionary and not dictionary[s][0].startswith("nr"))
+        ]
+        pool.extend(doubtful_ok(doubtful, text))
     pool.sort(key=lambda s: -slots[s])
     return pool[:max_pool]

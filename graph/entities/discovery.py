@@ -23,11 +23,14 @@ from .candidates import (
     CandidateStats,
     candidate_pool,
     collect_slot_candidates,
+    doubtful_ok,
     gather_stats,
     plausible_shape,
+    possible_shape,
     stated_names,
 )
-from .dictionary import _function_words, two_char_words, verb_phrase
+from .dictionary import _dictionary, _function_words, two_char_words, verb_phrase
+from .enumerations import listed_names
 from .grouping import build_groups
 from .junk import phrase_like
 from .lexicon import BAD_START, BROAD_RIGHT_CUES, COMMON, LEFT_CUES, NAME_SUFFIXES, RIGHT_CUES
@@ -54,6 +57,8 @@ HEAD_WORD_FREQ = 100
 PLURAL_AFTER = "皆俱各齐尽"
 PLURAL_SHARE = 0.12
 CROSSED_SHARE = 0.25
+# A listed string that is a dictionary word this common (荆州, 众将) is no name.
+LISTED_WORD_FREQ = 50
 
 
 @dataclass
@@ -82,15 +87,10 @@ def looks_like_person(st: CandidateStats, min_evidence: float = 0.3, stated: boo
 
 
 def _contexts_fit(st: CandidateStats, min_evidence: float, stated: bool = False) -> bool:
-    """What stands around the string: word boundaries, places, clause starts, modifiers, groups,
-    and evidence of speaking and being spoken to."""
+    """What stands around the string: the company it keeps, clause starts, and evidence of
+    speaking and being spoken to."""
     f = st.freq
-    # Word boundaries: a fragment has one dominant neighbour (孙悟 + 空, 却 + 说行者).
-    loose = f < 10
-    if st.left_share > (0.67 if loose else 0.5) or st.right_share > (0.75 if loose else 0.6):
-        return False
-    # Places keep the company of 往/到 and 去/里 (往西天去, 灵山脚下).
-    if st.place / f > 0.15:
+    if not _company_fits(st, stated):
         return False
     # Sentence connectives (所以, 后来, 毕竟不知) almost only ever start a clause; a surname +
     # title (樊太太道) may, when it is a minor speaker.
@@ -98,6 +98,27 @@ def _contexts_fit(st: CandidateStats, min_evidence: float, stated: bool = False)
         return False
     # A name starts clauses now and then; 去报, 人送 (命人送…), 沙门 never do.
     if f >= 15 and st.initial / f < 0.04:
+        return False
+    # People speak, are spoken to and start sentences; things and places rarely do.
+    evidence = (st.right_slots + st.left_slots + st.initial) / f
+    if evidence < min_evidence:
+        return False
+    # A clause start alone is no evidence: 操闻之 (曹操 + 闻之) opens clauses but is never
+    # in a speaker or object slot. A full name may be (林黛玉, 沙悟净 are narrated in full and
+    # speak under their short names).
+    slots = st.right_slots + st.left_slots
+    return slots >= (1 if stated else MIN_SLOTS) or (f >= 5 and _surname_start(st.text))
+
+
+def _company_fits(st: CandidateStats, stated: bool = False) -> bool:
+    """Word boundaries, places, modifiers and groups: the company a name does not keep."""
+    f = st.freq
+    # Word boundaries: a fragment has one dominant neighbour (孙悟 + 空, 却 + 说行者).
+    loose = f < 10
+    if st.left_share > (0.67 if loose else 0.5) or st.right_share > (0.75 if loose else 0.6):
+        return False
+    # Places keep the company of 往/到 and 去/里 (往西天去, 灵山脚下).
+    if st.place / f > 0.15:
         return False
     # Common nouns come with demonstratives and possessives (那妖精, 我师父, 一个和尚).
     if st.modified / f > (STATED_MODIFIED if stated else 0.3):
@@ -109,17 +130,7 @@ def _contexts_fit(st: CandidateStats, min_evidence: float, stated: bool = False)
     # character before it (对 + 面坐, 衙 + 门子, 父 + 母女). A surname may (大唐 + 唐御弟).
     words = two_char_words()
     crossed = sum(n for ch, n in st.left.items() if ch + st.text[0] in words)
-    if crossed >= CROSSED_SHARE * f and not _surname_start(st.text):
-        return False
-    # People speak, are spoken to and start sentences; things and places rarely do.
-    evidence = (st.right_slots + st.left_slots + st.initial) / f
-    if evidence < min_evidence:
-        return False
-    # A clause start alone is no evidence: 操闻之 (曹操 + 闻之) opens clauses but is never
-    # in a speaker or object slot. A full name may be (林黛玉, 沙悟净 are narrated in full and
-    # speak under their short names).
-    slots = st.right_slots + st.left_slots
-    return slots >= (1 if stated else MIN_SLOTS) or (f >= 5 and _surname_start(st.text))
+    return crossed < CROSSED_SHARE * f or _surname_start(st.text)
 
 
 def _form_fits(st: CandidateStats, stated: bool = False) -> bool:
@@ -137,15 +148,21 @@ def _form_fits(st: CandidateStats, stated: bool = False) -> bool:
     ):
         return False
     s = st.text
+    if s in _function_words() or phrase_like(st) or (verb_phrase(s) and not stated):
+        return False
+    return _plain_form(s)
+
+
+def _plain_form(s: str) -> bool:
+    """The form tests no context can overrule: a reduplication, a form of address or a bare
+    title with a size/age prefix is no name."""
     # ABB / AABB reduplications (战兢兢, 战战兢兢) describe, they do not name, unless A is a
     # surname (刘老老).
     if (len(s) == 3 and s[1] == s[2] and s[0] not in SURNAMES) or (
         len(s) == 4 and s[0] == s[1] and s[2] == s[3]
     ):
         return False
-    if s in _function_words() or s in KIN_ADDRESS or phrase_like(st):
-        return False
-    if verb_phrase(s) and not stated:
+    if s in KIN_ADDRESS:
         return False
     # 小丫头, 老和尚, 众小妖: a bare title with a size/age prefix is still a title.
     return not (s[0] in "小老大众诸" and s[1:] in TITLES)
@@ -429,9 +446,47 @@ def _accepted_people(chapters: Sequence[tuple[int, str]], full: str) -> tuple[di
             and _is_name_variant(s, people)
         ):
             people[s] = st
+    people.update(_listed_people(chapters, full, people, stats, (right, left)))
     people = _drop_phrases(people, stated)
     slot_stats = {s: st for s, st in stats.items() if s not in added}
     return _drop_name_followers(chapters, people), slot_stats, introduced
+
+
+def _listed_people(
+    chapters: Sequence[tuple[int, str]],
+    full: str,
+    people: Mapping[str, CandidateStats],
+    stats: Mapping[str, CandidateStats],
+    slots: tuple[Counter, Counter],
+) -> dict[str, CandidateStats]:
+    """Strings the text lists beside accepted people (于禁、李典、徐晃; 梦觉生、漱石生) that
+    keep a name's company: they need no evidence of speaking, and only the form tests no
+    context overrules."""
+    listed = listed_names(full, people.keys() - COMPOUND_SURNAMES)
+    new = _listed_shape_ok([s for s in listed if s not in stats], full)
+    listed_stats = {**gather_stats(chapters, new, *slots), **stats}
+    return {s: listed_stats[s] for s in listed if s in listed_stats and _listed_ok(listed_stats[s])}
+
+
+def _listed_shape_ok(strings: list[str], full: str) -> list[str]:
+    """The listed strings of a name's shape: plausible, or doubtful but bound (一瓢生, 乐进)."""
+    doubtful = [s for s in strings if not plausible_shape(s) and possible_shape(s)]
+    return [s for s in strings if plausible_shape(s)] + doubtful_ok(doubtful, full)
+
+
+def _listed_ok(st: CandidateStats) -> bool:
+    """May a listed string be a person: used a few times, not a title, common word or common
+    dictionary word (荆州, 众将), and keeping a name's company."""
+    s = st.text
+    tag, count = _dictionary().get(s, ("", 0))
+    return (
+        st.freq >= 3
+        and s not in TITLES
+        and s not in COMMON
+        and not (count >= LISTED_WORD_FREQ and not tag.startswith("nr"))
+        and _plain_form(s)
+        and _company_fits(st)
+    )
 
 
 def _stated_links(
