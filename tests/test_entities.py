@@ -772,3 +772,31 @@ def test_a_name_always_written_with_its_title_is_found_with_its_bare_name():
     found = discover_characters(chapters)
     assert _owner(found, "澄虚大仙") == _owner(found, "澄虚") == ["澄虚大仙"]
     assert not _owner(found, "向澄虚")
+
+
+def test_identification_statements_give_the_end_of_the_predicate_a_slot():
+    from graph.entities.candidates import identifications
+
+    text = (
+        "来者乃赤须蛟王也。那将乃是北溟赤须蛟王，此乃天意也！乃是一个樵子，乃会其宗族，兵败，乃走。"
+    )
+    slots, whole = identifications(text)
+    assert slots["赤须蛟王"] == 2 and slots["天意"] == 1
+    assert whole == {"赤须蛟王", "天意"}  # 北溟赤须蛟王 is too long to be a name whole
+    # A count (乃是一个樵子) describes, and 乃 before a comma is the adverb "then".
+    assert not slots["樵子"] and not slots["宗族"]
+
+
+def test_a_rare_character_the_text_identifies_is_found_but_not_a_common_word():
+    chapters = _speaker_novel(["雷进", "石通"])
+    story = [
+        "江中浪起，来者乃赤须蛟王也。",
+        "雷进道：“那妖乃是北溟赤须蛟王，此乃天意也。”",
+        "赤须蛟王大怒，掀起巨浪。",
+        "众人都怕赤须蛟王，此乃天意也。",
+        "石通斩了赤须蛟王，众人欢喜，此乃天意也。",
+    ]
+    chapters[2] = (3, chapters[2][1] + "\n" + "\n".join(story))
+    names = {s for c in discover_characters(chapters) for s in (c.name, *c.aliases)}
+    assert "赤须蛟王" in names
+    assert "天意" not in names

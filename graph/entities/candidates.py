@@ -53,6 +53,13 @@ _STATED_RE = re.compile(
     r"(?:叫做|叫作|唤做|唤作|名唤|唤名|名叫|名为|称名|法名|道号|号做|号为|号曰|称为|自称|自号"
     r"|混名|绰号|浑名|诨名|外号|乳名|小名)(?:叫做|唤做)?([\u4e00-\u9fff]{2,5}?)(?=[，。！？；：”、])"
 )
+# The text identifying someone: 乃孔明也, 乃是泾河龙王。 The predicate ends where the name ends,
+# so its last two to four characters stand in a slot (乃老将黄忠也 -> 黄忠). 乃 without 是 or 也
+# counts only before a full stop: before a comma it is mostly the adverb "then" (乃会其宗族，).
+_IDENT_RE = re.compile(
+    r"乃是([\u4e00-\u9fff]{2,8}?)也?(?=[，。！？；])"
+    r"|乃([\u4e00-\u9fff]{2,8}?)(?:也(?=[，。！？；])|(?=。))"
+)
 _LIST_RE = re.compile(
     r"(?<=[、，])([\u4e00-\u9fff]{2,4})(?=、)|(?<=、)([\u4e00-\u9fff]{2,4})(?=[、，。])"
 )
@@ -64,6 +71,23 @@ _NON_CJK_RE = re.compile(r"[^\u4e00-\u9fff]")
 def stated_names(text: str) -> Counter:
     """The strings the text introduces as names (叫做X，), with how often each is stated."""
     return Counter(m.group(1) for m in _STATED_RE.finditer(text))
+
+
+def identifications(text: str) -> tuple[Counter, set[str]]:
+    """How often each string ends a predicate identifying someone (乃孔明也, 乃假行者六耳猕猴也),
+    and the predicates short enough to be a name whole (孔明)."""
+    slots: Counter = Counter()
+    whole = set()
+    for m in _IDENT_RE.finditer(text):
+        predicate = m.group(1) or m.group(2)
+        # A predicate with a modifier or a count (乃是一国凡人, 乃是那水脏洞) describes.
+        if predicate[0] in MODIFIER_CHARS or predicate[0] == "一":
+            continue
+        for k in range(2, min(4, len(predicate)) + 1):
+            slots[predicate[-k:]] += 1
+        if len(predicate) <= 4:
+            whole.add(predicate)
+    return slots, whole
 
 
 def _is_cjk(ch: str) -> bool:
@@ -99,6 +123,7 @@ class CandidateStats:
     slots: int = 0  # times seen in a speech/action slot (either side)
     right_slots: int = 0  # times seen before a speech/action verb (X道)
     left_slots: int = 0  # times seen after a preposition/verb taking a person (对X)
+    identified: int = 0  # times the text identifies someone as it (乃孔明也)
     initial: int = 0  # occurrences at a clause start (after punctuation or a line break)
     freq: int = 0  # overlapping occurrences in the whole text
     left: Counter = field(default_factory=Counter)  # CJK character before each occurrence
@@ -164,11 +189,22 @@ def collect_slot_candidates(text: str) -> tuple[Counter, Counter, Counter]:
 
 
 def gather_stats(
-    chapters: Iterable[tuple[int, str]], strings: list[str], right: Counter, left: Counter
+    chapters: Iterable[tuple[int, str]],
+    strings: list[str],
+    right: Counter,
+    left: Counter,
+    identified: Counter | None = None,
 ) -> dict[str, CandidateStats]:
     """Frequency, neighbours and chapter span of each string (overlapping matches)."""
+    identified = identified or Counter()
     stats = {
-        s: CandidateStats(s, slots=right[s] + left[s], right_slots=right[s], left_slots=left[s])
+        s: CandidateStats(
+            s,
+            slots=right[s] + left[s],
+            right_slots=right[s],
+            left_slots=left[s],
+            identified=identified[s],
+        )
         for s in strings
     }
     if not strings:

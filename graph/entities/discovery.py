@@ -25,6 +25,7 @@ from .candidates import (
     collect_slot_candidates,
     doubtful_ok,
     gather_stats,
+    identifications,
     plausible_shape,
     possible_shape,
     stated_names,
@@ -99,14 +100,14 @@ def _contexts_fit(st: CandidateStats, min_evidence: float, stated: bool = False)
     # A name starts clauses now and then; 去报, 人送 (命人送…), 沙门 never do.
     if f >= 15 and st.initial / f < 0.04:
         return False
-    # People speak, are spoken to and start sentences; things and places rarely do.
-    evidence = (st.right_slots + st.left_slots + st.initial) / f
-    if evidence < min_evidence:
+    # People speak, are spoken to, are identified (乃孔明也) and start sentences; things and
+    # places rarely do.
+    slots = st.right_slots + st.left_slots + st.identified
+    if (slots + st.initial) / f < min_evidence:
         return False
     # A clause start alone is no evidence: 操闻之 (曹操 + 闻之) opens clauses but is never
     # in a speaker or object slot. A full name may be (林黛玉, 沙悟净 are narrated in full and
     # speak under their short names).
-    slots = st.right_slots + st.left_slots
     return slots >= (1 if stated else MIN_SLOTS) or (f >= 5 and _surname_start(st.text))
 
 
@@ -260,7 +261,7 @@ def _drop_phrases(
             # Four-character strings are mostly idioms (满心欢喜, 按落云头); keep only those
             # built on a name (观音菩萨), starting with a compound surname (司马仲达), made of a
             # surname, a rank among brothers and a title (马二先生, 娄三公子), made of a name and
-            # a title (鹿力大仙), or that the text states as a name (叫做玉面公主).
+            # a title (鹿力大仙), or that the text states as a name (叫做玉面公主, 乃六耳猕猴也).
             if (
                 len(s) == 4
                 and s not in stated
@@ -428,8 +429,11 @@ def _accepted_people(chapters: Sequence[tuple[int, str]], full: str) -> tuple[di
     right, left, extra = collect_slot_candidates(full)
     pool = candidate_pool(right, left, extra, min_slots=3, max_pool=8000, text=full)
     stated = {s for s in stated_names(full) if _stated_ok(s)}
-    added = stated.difference(pool)
-    stats = gather_stats(chapters, pool + sorted(added), right, left)
+    # A string the text identifies someone as (乃六耳猕猴也) is judged even when rare.
+    identified, whole = identifications(full)
+    whole = {s for s in whole if _plain_word_ok(s, suffix_ok=True)}
+    added = (stated | whole).difference(pool)
+    stats = gather_stats(chapters, pool + sorted(added), right, left, identified)
     people = {s: st for s, st in stats.items() if looks_like_person(st)}
     # A name the text introduces (叫做玉面公主) needs less evidence of its own.
     introduced = set()
@@ -447,7 +451,10 @@ def _accepted_people(chapters: Sequence[tuple[int, str]], full: str) -> tuple[di
         ):
             people[s] = st
     people.update(_listed_people(chapters, full, people, stats, (right, left)))
-    people = _drop_phrases(people, stated)
+    # A four-character string the text identifies someone as twice (乃六耳猕猴也) is a name as
+    # much as a stated one; once may be a phrase, and X之Y is one (乃国家之幸也).
+    named = stated | {s for s in whole if stats[s].identified >= 2 and "之" not in s}
+    people = _drop_phrases(people, named)
     slot_stats = {s: st for s, st in stats.items() if s not in added}
     return _drop_name_followers(chapters, people), slot_stats, introduced
 
