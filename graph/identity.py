@@ -32,6 +32,9 @@ from graph.models import (
 
 MIN_NAME_USES = 2  # an alias the text uses fewer times than this is not taken
 NAME_CHARS = 64  # Character.name / alias length
+# A character never asked about itself joins the one whose answer names it only when that one is
+# named this many times as often (a variant spelling split off by discovery: 鹤寄生 of 鹪寄生).
+UNASKED_DOMINANCE = 5
 Kind = IdentityDecision.Kind
 
 
@@ -108,7 +111,8 @@ def apply(novel: Novel, tasks: Iterable[LLMTask]) -> bool:
     book = _Book(novel)
     tasks = list(tasks)
     found = claims(tasks)
-    groups, evidence = _merge_groups(book, found)
+    asked = {t.character_id for t in tasks if t.kind == LLMTask.Kind.ATTRIBUTE}
+    groups, evidence = _merge_groups(book, found, asked)
     merged = False
     regroup = grouping.Regrouper(novel) if groups else None
     for group in groups:
@@ -135,8 +139,11 @@ def apply(novel: Novel, tasks: Iterable[LLMTask]) -> bool:
     return merged
 
 
-def _merge_groups(book: _Book, found: list[Claim]) -> tuple[list[set[int]], dict[int, Claim]]:
-    """Characters to merge, as groups; for each merged character, the claim that merged it."""
+def _merge_groups(
+    book: _Book, found: list[Claim], asked: set[int]
+) -> tuple[list[set[int]], dict[int, Claim]]:
+    """Characters to merge, as groups; for each merged character, the claim that merged it.
+    `asked`: the characters that had an attribute question of their own."""
     uf, evidence = UnionFind(), {}
 
     def join(a: int, b: int, claim: Claim) -> None:
@@ -157,11 +164,15 @@ def _merge_groups(book: _Book, found: list[Claim]) -> tuple[list[set[int]], dict
             other = book.owner.get(claim.name)
             if other is None or other == claim.character_id:
                 continue
-            theirs = book.characters[other]
-            # Another character's own name: one person only if its answer agrees.
-            if claim.name == theirs.name and any(
-                (other, name) in said for name in book.characters[claim.character_id].names
-            ):
+            theirs, claimant = book.characters[other], book.characters[claim.character_id]
+            # Another character's own name: one person only if its answer agrees, or, when it
+            # was never asked (too rarely named for a question), if it is far less named.
+            agrees = any((other, name) in said for name in claimant.names)
+            minor = (
+                other not in asked
+                and theirs.mention_count * UNASKED_DOMINANCE <= claimant.mention_count
+            )
+            if claim.name == theirs.name and (agrees or minor):
                 join(claim.character_id, other, claim)
     groups = [group for group in uf.to_sets() if len(group) > 1]
     return groups, evidence

@@ -118,6 +118,25 @@ def test_an_attribute_answer_adds_names_the_text_uses_and_takes_none_from_a_stro
 
 
 @pytest.mark.django_db
+def test_a_rare_character_never_asked_about_joins_the_one_whose_answer_names_it():
+    novel, p = make_book()  # 小沈: 2 mentions, no question of its own; 杜云起: 8
+    Character.objects.filter(pk=p["沈青锋"].pk).update(mention_count=12)
+    answered(novel, "attribute", attr_result(["小沈", "杜云起"]), character=p["沈青锋"])
+
+    assert results.apply_if_settled(novel)
+
+    assert not Character.objects.filter(name="小沈").exists()  # 12 mentions to 2: one person
+    assert "小沈" in Character.objects.get(name="沈青锋").aliases
+    assert Character.objects.filter(
+        name="杜云起"
+    ).exists()  # 9 to 8: the answer alone is not enough
+    (decision,) = IdentityDecision.objects.all()
+    assert (decision.kind, decision.names) == ("merge", ["小沈"])
+    reapply(novel)
+    assert IdentityDecision.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_a_non_person_is_hidden_kept_and_can_be_undone_in_the_admin(client):
     novel, p = make_book()
     answered(novel, "attribute", attr_result(is_person=False), character=p["青石镇"])
