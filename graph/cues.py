@@ -357,15 +357,22 @@ def vocative_speakers(text: str, names_a, names_b, words: str) -> set[str]:
     return found
 
 
-def relation_signals(text: str, names_a, names_b) -> list[Signal]:
+def relation_signals(text: str, names_a, names_b) -> tuple[Signal, ...]:
     """Every construction and address in `text` that ties A to B."""
+    return _relation_signals(text, tuple(names_a), tuple(names_b))
+
+
+# The pair stage reads half of its snippets twice: once to rank the pair, once to pick its
+# evidence (27.6 K distinct of 53.7 K readings on the 5M-character benchmark input).
+@lru_cache(maxsize=65536)
+def _relation_signals(text: str, names_a: tuple, names_b: tuple) -> tuple[Signal, ...]:
     text = mark_names(text, names_a, names_b)
     if MARK_A not in text or MARK_B not in text:
-        return []
+        return ()
     signals = [signal for regex, signal in _TEMPLATES for _ in regex.finditer(text)]
     if "“" in text:
         signals.extend(_speech_signals(text, _MARKS["a"], _MARKS["b"]))
-    return signals
+    return tuple(signals)
 
 
 def near_signals(text: str, anchors: list[int]) -> list[Signal]:

@@ -10,6 +10,7 @@ time in four between two surnames. Only between two of one surname does a family
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graph import cues, names
@@ -105,7 +106,7 @@ def _wife_serves(signal: cues.Signal, names_a: list[str], names_b: list[str]) ->
     return any(re.search(WIFE_TITLES, name) for name in junior)
 
 
-def resolve(signals: list[cues.Signal], one_surname: bool, two_surnames: bool = True) -> list:
+def resolve(signals: Iterable[cues.Signal], one_surname: bool, two_surnames: bool = True) -> list:
     """Brother words mean kin between two of one surname, sworn brothers between two known
     surnames, nothing where a surname is unknown (探春, 惜春: sisters or cousins); said as a form
     of address between two surnames they mean nothing (cousins, friends, fellows)."""
