@@ -35,7 +35,7 @@ from .enumerations import listed_names
 from .grouping import build_groups
 from .junk import phrase_like
 from .lexicon import BAD_START, BROAD_RIGHT_CUES, COMMON, LEFT_CUES, NAME_SUFFIXES, RIGHT_CUES
-from .scanning import MentionIndex, build_automaton, scan_mentions
+from .scanning import MentionIndex, build_automaton, count_all, scan_mentions
 from .titles import titled_name_core
 from .variants import infix_variants
 
@@ -505,8 +505,10 @@ def _stated_links(
     # courtesy name itself is too rare in speaker slots to pass the statistics.
     names = set(people)
     courtesy = []
-    for a, b in courtesy_links(full, people):
-        if (a in names or full.count(a) >= 3) and (b in names or full.count(b) >= 3):
+    stated = courtesy_links(full, people)
+    uses = count_all([(0, full)], {s for link in stated for s in link if s not in names})
+    for a, b in stated:
+        if (a in names or uses[a] >= 3) and (b in names or uses[b] >= 3):
             names.update((a, b))
             courtesy.append((a, b))
     for a, b in _animal_surname_links(full, people):

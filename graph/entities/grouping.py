@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import ahocorasick_rs
 from networkx.utils import UnionFind
 
 from graph.names import ADDRESS_TITLES, TITLES
@@ -30,7 +29,7 @@ from .aliases import containment_links, ordered_groups
 from .bare_titles import bare_title_links, conferred_titles
 from .epithets import epithet_links, nickname_links
 from .initials import initial_form_links, initial_forms, tail_form_links
-from .scanning import build_automaton
+from .scanning import build_automaton, count_all
 from .self_naming import self_naming_links
 from .titles import (
     GIVEN_TITLES,
@@ -139,18 +138,6 @@ def cosine(a: Mapping[int, int], b: Mapping[int, int]) -> float:
     na = math.sqrt(sum(v * v for v in a.values()))
     nb = math.sqrt(sum(v * v for v in b.values()))
     return dot / (na * nb) if na and nb else 0.0
-
-
-def count_all(chapters: Sequence[tuple[int, str]], strings: Collection[str]) -> Counter:
-    """Occurrences of every string in the chapters (overlapping), in one automaton pass."""
-    patterns = list(dict.fromkeys(s for s in strings if s))
-    if not patterns:
-        return Counter()
-    automaton = ahocorasick_rs.AhoCorasick(patterns)
-    found: Counter = Counter()
-    for _number, body in chapters:
-        found.update(i for i, _s, _e in automaton.find_matches_as_indexes(body, overlapping=True))
-    return Counter({patterns[i]: n for i, n in found.items()})
 
 
 def naming_links(text: str, known: Collection[str]) -> list[tuple[str, str]]:

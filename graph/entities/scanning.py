@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Hashable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ahocorasick_rs
@@ -102,3 +103,15 @@ def scan_mentions(
         if current_keys:
             index.paragraphs.append((number, current_par, frozenset(current_keys)))
     return index
+
+
+def count_all(chapters: Sequence[tuple[int, str]], strings: Collection[str]) -> Counter:
+    """Occurrences of every string in the chapters (overlapping), in one automaton pass."""
+    patterns = list(dict.fromkeys(s for s in strings if s))
+    if not patterns:
+        return Counter()
+    automaton = ahocorasick_rs.AhoCorasick(patterns)
+    found: Counter = Counter()
+    for _number, body in chapters:
+        found.update(i for i, _s, _e in automaton.find_matches_as_indexes(body, overlapping=True))
+    return Counter({patterns[i]: n for i, n in found.items()})

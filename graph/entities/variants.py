@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping
 
 from graph.names import TITLES
 
+from .scanning import count_all
 from .titles import NAME_TITLES
 
 MIN_USES = 10
@@ -41,12 +42,12 @@ def infix_variants(
         if short in _function_words() or verb_phrase(short) or s[1] in _COMPLEMENTS:
             continue
         found.setdefault(short, []).append(s)
+    single = {short: longer[0] for short, longer in found.items() if len(longer) == 1}
+    titled = count_all([(0, text)], [s + t for s in single.values() for t in NAME_TITLES])
     links = []
-    for short, longer in found.items():
-        if len(longer) == 1:  # 老王: 老大王 and 老龙王 are two readings
-            s = longer[0]
-            links.append((short, s))
-            links.extend((s, s + t) for t in NAME_TITLES if text.count(s + t) >= 3)
+    for short, s in single.items():  # 老王: 老大王 and 老龙王 are two readings
+        links.append((short, s))
+        links.extend((s, s + t) for t in NAME_TITLES if titled[s + t] >= 3)
     return links
 
 
