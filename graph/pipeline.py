@@ -153,8 +153,7 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
     manual = {r.pair_key: r for r in novel.relations.filter(origin=Origin.MANUAL)}
     relations, fresh = [], 0
     for stat in chosen:
-        # Person A is the more important one, so a rebuild orients every pair the same way.
-        a, b = sorted((characters[stat.a], characters[stat.b]), key=lambda c: (c.rank, c.pk))
+        a, b = ordered(characters[stat.a], characters[stat.b])
         # A relation a person set keeps its type and direction; its counts follow the text.
         relation = manual.get(Relation.key_for(a.pk, b.pk)) or Relation(
             novel=novel, source=a, target=b, pair_key=Relation.key_for(a.pk, b.pk)
@@ -184,6 +183,12 @@ def find_pairs(novel: Novel, ws: Workspace, progress: Progress) -> None:
     )
 
 
+def ordered(a: Character, b: Character) -> tuple[Character, Character]:
+    """A pair's two people, the more important first, so a rebuild orients every pair the same
+    way."""
+    return (a, b) if (a.rank, a.pk) <= (b.rank, b.pk) else (b, a)
+
+
 def ranked_pairs(ws: Workspace, limit: int, share_of: int = 0) -> list:
     """The `limit` pairs worth a question, best first (see cooccurrence.top_pairs), no person
     taking more than a share of `share_of` (default: of `limit`)."""
@@ -191,7 +196,9 @@ def ranked_pairs(ws: Workspace, limit: int, share_of: int = 0) -> list:
 
     def bonus(stat) -> float:
         # What the names say: one surname (father and son, brothers) or a sentence joining them.
-        a, b = characters[stat.a], characters[stat.b]
+        # Read in the order find_pairs reads the pair's evidence, so the snippets read here are
+        # remembered for it (cues.relation_signals).
+        a, b = ordered(characters[stat.a], characters[stat.b])
         family = SURNAME_BONUS if same_surname(a.names, b.names) else 1.0
         ties = pattern_weight(stat.locations, ws.store, a.names, b.names, samples=ws.samples)
         return family * (1.0 + PATTERN_BONUS * min(ties, PATTERN_CAP))

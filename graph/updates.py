@@ -31,7 +31,14 @@ from graph.dbutil import bulk_set
 from graph.entities import discover_characters, scan_mentions
 from graph.models import Character, LLMTask, Novel, NovelVersion, Relation
 from graph.names import same_surname
-from graph.pipeline import NAME_CHARS, PER_PERSON_SHARE, SURNAME_BONUS, Workspace, places_of
+from graph.pipeline import (
+    NAME_CHARS,
+    PER_PERSON_SHARE,
+    SURNAME_BONUS,
+    Workspace,
+    ordered,
+    places_of,
+)
 from graph.progress import Progress
 
 UPDATE_FACTOR = 1.5  # requests per new character of text, relative to a fresh run
@@ -243,7 +250,7 @@ def new_relations(novel: Novel, ws: UpdateWorkspace, relations: list) -> list[Re
 
 
 def _relation(novel: Novel, ws: UpdateWorkspace, total: PairStat, key: frozenset) -> Relation:
-    a, b = sorted((ws.characters[pk] for pk in key), key=lambda c: (c.rank, c.pk))
+    a, b = ordered(*(ws.characters[pk] for pk in key))
     snippets = ws.evidence(ws.meetings(key), a.names, b.names)
     return Relation(
         novel=novel,
