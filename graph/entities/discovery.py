@@ -407,7 +407,7 @@ def discover_characters(
     """Find the people of a novel, group their aliases and count their mentions.
 
     chapters: (chapter number, chapter body with paragraphs separated by "\\n"). Returns at
-    most `limit` characters, most mentioned first, the thin ones (see THIN_RATE) last.
+    most `limit` characters, most mentioned first, without the thin ones (see THIN_RATE).
     """
     full = "\n".join(body for _, body in chapters)
     people, stats, introduced, vouched = _accepted_people(chapters, full)
@@ -420,16 +420,15 @@ def discover_characters(
     not_preferred = {b for _, b in variants} | titles
     characters = _found_characters(chapters, groups, preferred, not_preferred)
     thin = _thin_characters(characters, vouched)
-    characters.sort(
-        key=lambda c: (id(c) in thin, -(c.mention_count + c.references), c.first_chapter, c.name)
-    )
+    characters = [c for c in characters if id(c) not in thin]
+    characters.sort(key=lambda c: (-(c.mention_count + c.references), c.first_chapter, c.name))
     return characters[:limit]
 
 
 # A name is bursty: a person is named several times in each chapter he appears in, while a
 # phrase of the narration (寻思, 举目, 偏生) is spread thin, about once per chapter. A string
 # named in at least THIN_CHAPTERS chapters and fewer than THIN_RATE times per such chapter is
-# thin, and ranks below the others unless the text vouches for it as a name.
+# thin, and is dropped unless the text vouches for it as a name.
 THIN_CHAPTERS = 5
 THIN_RATE = 1.6
 
