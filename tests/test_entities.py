@@ -178,6 +178,30 @@ def test_a_name_listed_beside_people_is_a_person_and_a_listed_place_is_not():
     assert not every_name & {"雁门", "潼川", "湘阴"}
 
 
+def _thin_novel() -> list[tuple[int, str]]:
+    """萧炎 and 林动 are named many times in each of eight chapters, 石坚 three times in each of
+    two; 云岫 and 萧薰 once in each of the eight chapters (thin), but 萧薰 carries the surname of
+    萧炎."""
+    slots = ["{n}笑道：“好。”", "他对{n}说了。", "{n}道：“来。”", "只见{n}走来。"]
+    chapters = []
+    for ch in range(8):
+        paras = _repeat("{n}笑道：“好。”", ["萧炎", "林动"], 4)
+        paras += _repeat("他对{n}说了，{n}闻言大喜。", ["萧炎", "林动"], 2)
+        paras += [slots[ch % 4].format(n=n) for n in ("云岫", "萧薰")]
+        if ch < 2:
+            paras += _repeat("{n}笑道：“好。”", ["石坚"], 2) + ["他对石坚说了。"]
+        chapters.append((ch + 1, "\n".join(paras)))
+    return chapters
+
+
+def test_a_string_named_thinly_over_many_chapters_is_dropped():
+    found = _by_name(discover_characters(_thin_novel()))
+    # 云岫 is dropped, the rarer but bursty 石坚 kept; 萧薰 is vouched for by its surname.
+    assert "云岫" not in found
+    assert {"石坚", "萧薰"} <= found.keys()
+    assert found["萧薰"].chapters == 8 and found["石坚"].chapters == 2
+
+
 # ---------------------------------------------------------------- corpus
 
 

@@ -74,6 +74,7 @@ class FoundCharacter:
     # Clause-opening references by the one-character given name (允曰 for 王允), counted for the
     # ranking only: the mention scan does not see them.
     references: int = 0
+    chapters: int = 0  # chapters in which it is named
 
 
 def looks_like_person(st: CandidateStats, min_evidence: float = 0.3, stated: bool = False) -> bool:
@@ -406,10 +407,10 @@ def discover_characters(
     """Find the people of a novel, group their aliases and count their mentions.
 
     chapters: (chapter number, chapter body with paragraphs separated by "\\n"). Returns at
-    most `limit` characters, most mentioned first.
+    most `limit` characters, most mentioned first, without the thin ones (see THIN_RATE).
     """
     full = "\n".join(body for _, body in chapters)
-    people, stats, introduced = _accepted_people(chapters, full)
+    people, stats, introduced, vouched = _accepted_people(chapters, full)
     names, courtesy, variants = _stated_links(full, people, stats, introduced)
     freq = {s: st.freq for s, st in people.items()}
     groups, _usage, titles = build_groups(
@@ -418,14 +419,70 @@ def discover_characters(
     preferred = {a for a, _ in courtesy}
     not_preferred = {b for _, b in variants} | titles
     characters = _found_characters(chapters, groups, preferred, not_preferred)
+    thin = _thin_characters(characters, vouched)
+    characters = [c for c in characters if id(c) not in thin]
     characters.sort(key=lambda c: (-(c.mention_count + c.references), c.first_chapter, c.name))
     return characters[:limit]
 
 
-def _accepted_people(chapters: Sequence[tuple[int, str]], full: str) -> tuple[dict, dict, set[str]]:
+# A name is bursty: a person is named several times in each chapter he appears in, while a
+# phrase of the narration (寻思, 举目, 偏生) is spread thin, about once per chapter. A string
+# named in at least THIN_CHAPTERS chapters and fewer than THIN_RATE times per such chapter is
+# thin, and is dropped unless the text vouches for it as a name.
+THIN_CHAPTERS = 5
+THIN_RATE = 1.6
+
+
+def _thin_characters(characters: list[FoundCharacter], vouched: Collection[str]) -> set[int]:
+    """The ids of the thin characters the text does not vouch for otherwise: by a naming
+    statement (叫做X), an identification (乃X也), a list of people, or a full name whose
+    surname other, not thin, people of the novel carry (贾珠 beside 贾政)."""
+    thin = [
+        c
+        for c in characters
+        if c.chapters >= THIN_CHAPTERS and c.mention_count < THIN_RATE * c.chapters
+    ]
+    thin_ids = {id(c) for c in thin}
+    families = {
+        split_surname(m)[0]
+        for c in characters
+        if id(c) not in thin_ids
+        for m in (c.name, *c.aliases)
+        if _full_name(m)
+    }
+    return {
+        id(c)
+        for c in thin
+        if not any(
+            m in vouched or (_full_name(m) and split_surname(m)[0] in families)
+            for m in (c.name, *c.aliases)
+        )
+    }
+
+
+def _full_name(s: str) -> bool:
+    """A surname (not one that is also a function word) + a given name: not + a title, no
+    character of the sentence around a name in the given name (王无, 高叫), and no common
+    dictionary word (白云, 东南)."""
+    parts = split_surname(s)
+    return (
+        parts is not None
+        and parts[0] not in FUNCTION_SURNAMES
+        and parts[1] not in TITLES
+        and parts[1] not in ADDRESS_TITLES
+        and parts[1] not in KIN_TERMS
+        and not any(ch in _GLUE for ch in parts[1])
+        and _dictionary().get(s, ("", 0))[1] < LISTED_WORD_FREQ
+    )
+
+
+def _accepted_people(
+    chapters: Sequence[tuple[int, str]], full: str
+) -> tuple[dict, dict, set[str], set[str]]:
     """Candidates from speaker and object slots, kept when their contexts look like a person's;
     returns (the people, the statistics of every slot candidate, the people accepted only
-    because the text introduces them by name)."""
+    because the text introduces them by name, the strings it vouches for as names by a naming
+    statement, an identification or a list)."""
     right, left, extra = collect_slot_candidates(full)
     pool = candidate_pool(right, left, extra, min_slots=3, max_pool=8000, text=full)
     stated = {s for s in stated_names(full) if _stated_ok(s)}
@@ -450,13 +507,15 @@ def _accepted_people(chapters: Sequence[tuple[int, str]], full: str) -> tuple[di
             and _is_name_variant(s, people)
         ):
             people[s] = st
-    people.update(_listed_people(chapters, full, people, stats, (right, left)))
+    listed = _listed_people(chapters, full, people, stats, (right, left))
+    people.update(listed)
     # A four-character string the text identifies someone as twice (乃六耳猕猴也) is a name as
     # much as a stated one; once may be a phrase, and X之Y is one (乃国家之幸也).
     named = stated | {s for s in whole if stats[s].identified >= 2 and "之" not in s}
     people = _drop_phrases(people, named)
     slot_stats = {s: st for s, st in stats.items() if s not in added}
-    return _drop_name_followers(chapters, people), slot_stats, introduced
+    vouched = named | listed.keys() | {s for s, st in stats.items() if st.identified}
+    return _drop_name_followers(chapters, people), slot_stats, introduced, vouched
 
 
 def _listed_people(
@@ -531,6 +590,10 @@ def _found_characters(
     (per-name counts under longest match), with its references added."""
     names = {m for g in groups for m in g}
     index = scan_mentions(chapters, {s: [s] for s in names})
+    present: dict[str, set[int]] = {}
+    for number, _par, keys in index.paragraphs:
+        for k in keys:
+            present.setdefault(k, set()).add(number)
     characters = []
     for members in groups:
         members = [m for m in members if index.counts.get(m, 0) > 0]
@@ -545,6 +608,7 @@ def _found_characters(
                 mention_count=sum(index.counts[m] for m in members),
                 first_chapter=min(index.first[m] for m in members),
                 last_chapter=max(index.last[m] for m in members),
+                chapters=len({number for m in members for number in present.get(m, ())}),
             )
         )
     _count_references(chapters, index, groups, characters)
