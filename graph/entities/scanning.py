@@ -7,8 +7,11 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 import ahocorasick_rs
+
+_FIRST = itemgetter(0)  # the pattern index of an automaton match
 
 Key = Hashable
 
@@ -113,5 +116,5 @@ def count_all(chapters: Sequence[tuple[int, str]], strings: Collection[str]) -> 
     automaton = ahocorasick_rs.AhoCorasick(patterns)
     found: Counter = Counter()
     for _number, body in chapters:
-        found.update(i for i, _s, _e in automaton.find_matches_as_indexes(body, overlapping=True))
+        found.update(map(_FIRST, automaton.find_matches_as_indexes(body, overlapping=True)))
     return Counter({patterns[i]: n for i, n in found.items()})
