@@ -325,12 +325,9 @@ def candidate_pool(
         if right[s] + left[s] >= MIN_SPEAKER_SLOTS and not plausible_shape(s) and possible_shape(s)
     ]
     if text:
-        from .dictionary import _dictionary
+        from .dictionary import common_word
 
-        dictionary = _dictionary()
-        doubtful = [
-            s for s in doubtful if not (s in dictionary and not dictionary[s][0].startswith("nr"))
-        ]
+        doubtful = [s for s in doubtful if not common_word(s)]
         pool.extend(doubtful_ok(doubtful, text))
     pool.sort(key=lambda s: -slots[s])
     return pool[:max_pool]

@@ -64,8 +64,21 @@ def _dictionary() -> dict[str, tuple[str, int]]:
     return tags
 
 
-def _tag(word: str) -> str:
+def tag(word: str) -> str:
+    """jieba's part-of-speech tag for `word`, or "" when it is not in the dictionary."""
     return _dictionary().get(word, ("", 0))[0]
+
+
+def frequency(word: str) -> int:
+    """jieba's frequency for `word`, or 0 when it is not in the dictionary."""
+    return _dictionary().get(word, ("", 0))[1]
+
+
+def common_word(word: str, min_freq: int = 0) -> bool:
+    """Is `word` a dictionary word that is not a person's name (国公, 高僧), used at least
+    `min_freq` times in jieba's corpus?"""
+    pos, freq = _dictionary().get(word, ("", 0))
+    return bool(pos) and not pos.startswith("nr") and freq >= min_freq
 
 
 # Tags of a character that starts a verb phrase rather than a name (查 + 耳朵, 忽 + 抬头, 莫 + 怕).
@@ -81,20 +94,20 @@ def verb_phrase(s: str) -> bool:
     莫怕, 未可, 吾有: an adverb or pronoun followed by a verb; 今番, 明早: time words.
     """
     if len(s) == 3 and s[:2] not in COMPOUND_SURNAMES:
-        rest = _tag(s[1:])
+        rest = tag(s[1:])
         titled = s[0] in SURNAMES and s[1:] in TITLES  # 尚 + 师长 is a surname and a title
-        if _tag(s[0]) in _PHRASE_HEAD_TAGS and rest and not rest.startswith("nr") and not titled:
+        if tag(s[0]) in _PHRASE_HEAD_TAGS and rest and not rest.startswith("nr") and not titled:
             return True
         if s[1] in "得了着过":  # 闻得人: a verb and its complement
             return True
     if len(s) == 2:
-        head, tail = _tag(s[0]), _tag(s[1])
+        head, tail = tag(s[0]), tag(s[1])
         if head in ("d", "p", "r") and tail.startswith("v") or head == "p" and tail == "f":
             return True
         # 上写 (上面写着), 里嚷: a locative and a verb, unless the pair is a known name (西施)
-        if head == "f" and tail.startswith("v") and not _tag(s).startswith("nr"):
+        if head == "f" and tail.startswith("v") and not tag(s).startswith("nr"):
             return True
-        if s[0] in _TIME_HEAD and (s[1] in _TIME_TAIL or _tag(s) == "t"):
+        if s[0] in _TIME_HEAD and (s[1] in _TIME_TAIL or tag(s) == "t"):
             return True
     return False
 
@@ -132,7 +145,7 @@ _FUNCTION_CHAR_TAGS = frozenset(["d", "p", "c", "u", "r", "y", "f", "uj", "ul"])
 
 def function_char(ch: str) -> bool:
     """Is the single character a function word in jieba's dictionary?"""
-    return _tag(ch) in _FUNCTION_CHAR_TAGS
+    return tag(ch) in _FUNCTION_CHAR_TAGS
 
 
 __all__ = ["_dictionary", "_function_words", "function_char", "two_char_words", "verb_phrase"]

@@ -30,7 +30,7 @@ from .candidates import (
     possible_shape,
     stated_names,
 )
-from .dictionary import _dictionary, _function_words, two_char_words, verb_phrase
+from .dictionary import _function_words, common_word, frequency, two_char_words, verb_phrase
 from .enumerations import listed_names
 from .grouping import build_groups
 from .junk import phrase_like
@@ -464,15 +464,13 @@ def _full_name(s: str) -> bool:
     """A surname (not one that is also a function word) + a given name: not + a title, no
     character of the sentence around a name in the given name (王无, 高叫), and no common
     dictionary word (白云, 东南)."""
-    parts = split_surname(s)
+    if not _surname_start(s) or _surname_title(s):
+        return False
+    given = split_surname(s)[1]
     return (
-        parts is not None
-        and parts[0] not in FUNCTION_SURNAMES
-        and parts[1] not in TITLES
-        and parts[1] not in ADDRESS_TITLES
-        and parts[1] not in KIN_TERMS
-        and not any(ch in _GLUE for ch in parts[1])
-        and _dictionary().get(s, ("", 0))[1] < LISTED_WORD_FREQ
+        given not in KIN_TERMS
+        and not any(ch in _GLUE for ch in given)
+        and frequency(s) < LISTED_WORD_FREQ
     )
 
 
@@ -544,12 +542,11 @@ def _listed_ok(st: CandidateStats) -> bool:
     """May a listed string be a person: used a few times, not a title, common word or common
     dictionary word (荆州, 众将), and keeping a name's company."""
     s = st.text
-    tag, count = _dictionary().get(s, ("", 0))
     return (
         st.freq >= 3
         and s not in TITLES
         and s not in COMMON
-        and not (count >= LISTED_WORD_FREQ and not tag.startswith("nr"))
+        and not common_word(s, LISTED_WORD_FREQ)
         and _plain_form(s)
         and _company_fits(st)
     )

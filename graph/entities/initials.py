@@ -19,12 +19,12 @@ from networkx.utils import UnionFind
 from graph.names import TITLES
 
 from .aliases import ordered_groups
+from .dictionary import common_word
 from .scanning import build_automaton
 from .titles import (
     GIVEN_TITLES,
     MIN_BASE_FREQ,
     ORDINALS,
-    _common_word,
     full_name_parts,
     gender,
     group_gender,
@@ -62,7 +62,7 @@ def initial_forms(names: Collection[str], freq: Mapping[str, int]) -> list[str]:
             if c and c not in ORDINALS:
                 initials.add(c)
     forms = (c + t for c in initials for t in GIVEN_TITLES)
-    return [f for f in forms if gender(f) and not _common_word(f)]
+    return [f for f in forms if gender(f) and not common_word(f)]
 
 
 def _pending_forms(

@@ -23,12 +23,6 @@ WEAK_SLOTS = 0.03
 WEAK_DICT_SLOTS = 0.1
 
 
-def _tag(word: str) -> str:
-    from .dictionary import _dictionary
-
-    return _dictionary().get(word, ("", 0))[0]
-
-
 def _surname_shaped(s: str) -> bool:
     """Surname + one or two characters, with a surname that is not a function character."""
     parts = split_surname(s)
@@ -48,7 +42,9 @@ def phrase_like(st: CandidateStats) -> bool:
     if adverbs >= ADVERB_MIN and adverbs / f >= ADVERB_SHARE:
         return True
     slots = (st.right_slots + st.left_slots) / f
-    tag = _tag(s)
+    from .dictionary import tag as dictionary_tag
+
+    tag = dictionary_tag(s)
     if tag and not tag.startswith("nr") and slots < WEAK_DICT_SLOTS:
         return True  # a dictionary noun, verb or place seldom in a speaker slot (水火, 四海)
     # 快走, 拿过, 次早: a two-character string never in a slot, without a surname to suggest a

@@ -20,6 +20,7 @@ from networkx.utils import UnionFind
 from graph.names import ADDRESS_TITLES, FUNCTION_SURNAMES, KIN_TERMS, TITLES, split_surname, words
 
 from .aliases import ordered_groups
+from .dictionary import common_word
 from .lexicon import NAME_SUFFIXES, RIGHT_CUES
 from .scanning import build_automaton
 
@@ -99,19 +100,11 @@ def titled_name_core(name: str) -> str | None:
     that head is neither a title, a dictionary word (增长天王, 亲家太太) nor a count or rank
     (黛玉二人, 几个丫头, 韦四太爷)."""
     core, title = name[:2], name[2:]
-    if len(name) != 4 or title not in TITLES or core in TITLES or _common_word(core):
+    if len(name) != 4 or title not in TITLES or core in TITLES or common_word(core):
         return None
     if any(ch in COUNTING for ch in core) or title[0] in COUNTING - {"大", "小"}:
         return None
     return core
-
-
-def _common_word(s: str) -> bool:
-    """Is `s` a dictionary word that is not a person's name (国公, 高僧)?"""
-    from .dictionary import _dictionary
-
-    tag = _dictionary().get(s, ("", 0))[0]
-    return bool(tag) and not tag.startswith("nr")
 
 
 def generated_forms(names: Collection[str], freq: Mapping[str, int]) -> dict[str, tuple[str, str]]:
@@ -119,7 +112,7 @@ def generated_forms(names: Collection[str], freq: Mapping[str, int]) -> dict[str
     forms: dict[str, tuple[str, str]] = {}
     for name in names:
         parts = full_name_parts(name)
-        if not parts or freq.get(name, 0) < MIN_BASE_FREQ or _common_word(name):
+        if not parts or freq.get(name, 0) < MIN_BASE_FREQ or common_word(name):
             continue
         surname, given = parts
         if surname in FUNCTION_SURNAMES or (given[0] in ORDINALS and len(given) == 1):
@@ -129,7 +122,7 @@ def generated_forms(names: Collection[str], freq: Mapping[str, int]) -> dict[str
         if len(given) == 1:
             for t in GIVEN_TITLES:
                 forms.setdefault(given + t, ("given", given))
-    return {f: k for f, k in forms.items() if not _common_word(f)}
+    return {f: k for f, k in forms.items() if not common_word(f)}
 
 
 # Titles that follow a bare name as part of a fuller form of it (如来佛祖, 玉皇大帝, 太宗皇帝).
@@ -149,7 +142,7 @@ def titled_forms(names: Collection[str], freq: Mapping[str, int]) -> list[str]:
         if full_name_parts(name):
             continue
         forms = (name + t for t in NAME_TITLES if not name.endswith(t[:1]))
-        out.extend(f for f in forms if not _common_word(f))
+        out.extend(f for f in forms if not common_word(f))
     return out
 
 
@@ -162,10 +155,10 @@ def core_forms(names: Collection[str], freq: Mapping[str, int]) -> dict[str, str
         if len(name) != 3 or freq.get(name, 0) < MIN_BASE_FREQ or name[-1] not in NAME_SUFFIXES:
             continue
         core = name[:2]
-        if full_name_parts(name) or _common_word(core) or core in TITLES:
+        if full_name_parts(name) or common_word(core) or core in TITLES:
             continue
         for t in NAME_TITLES:
-            if not _common_word(core + t):
+            if not common_word(core + t):
                 out[core + t] = name
     return out
 
