@@ -116,7 +116,7 @@ def nickname_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[t
     its own (the character before it varies) and not a place, origin, rank or dictionary word."""
     from graph.names import TITLES
 
-    from .dictionary import _dictionary, function_char
+    from .dictionary import common_word, function_char
     from .titles import full_name_parts
 
     groups = ordered_groups(uf)
@@ -133,7 +133,6 @@ def nickname_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[t
     max_edge: Counter = Counter()
     for (s, _prev), n in edge.items():
         max_edge[s] = max(max_edge[s], n)
-    dictionary = _dictionary()
     links = []
     for s, counter in per_string.items():
         g, n = counter.most_common(1)[0]
@@ -151,7 +150,7 @@ def nickname_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[t
             continue
         if any(ch in _NOT_EPITHET for ch in s) or function_char(s[0]) or function_char(s[-1]):
             continue
-        if s in dictionary and not dictionary[s][0].startswith("nr"):
+        if common_word(s):
             continue
         links.append((s, groups[g][0]))
     return links
