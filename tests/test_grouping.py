@@ -12,7 +12,7 @@ from graph.prompts import Question, Snippet
 from tests.conftest import SAMPLE
 from tests.offline_model import answer, read_request
 from tests.test_batches import graphs_in_every_mode
-from tests.test_identity import answered, make_book, reapply, rel_result, relation
+from tests.test_identity import answered, make_book, reapply, rel_result, three_relations
 from tests.test_updates import first_chapters, upload_offline, write
 
 SWORD = [Snippet(3, "沈青锋跪下拜陆玄机为师，磕了三个响头。"), Snippet(9, "陆玄机传他剑法。")]
@@ -115,9 +115,7 @@ def test_the_tail_is_asked_in_groups_and_every_mode_builds_the_same_graph(
 @pytest.mark.django_db
 def test_a_merge_moves_the_members_of_a_grouped_question_with_their_subjects():
     novel, p = make_book()
-    same = relation(novel, p["沈青锋"], p["小沈"])
-    with_du = relation(novel, p["沈青锋"], p["杜云起"], 5)
-    small_du = relation(novel, p["小沈"], p["杜云起"], 1)
+    same, with_du, small_du = three_relations(novel, p)
     answered(novel, "relation", rel_result("cooccur", 0.3), relation=with_du)
     pairs = [(same, "same", "小沈即沈青锋"), (small_du, "ally", "并肩而行")]
     LLMTask.objects.create(

@@ -42,6 +42,15 @@ def relation(novel, a, b, count=1) -> Relation:
     return Relation.objects.create(novel=novel, source=a, target=b, cooccurrence=count)
 
 
+def three_relations(novel, p) -> tuple[Relation, Relation, Relation]:
+    """沈青锋—小沈 (one person), 沈青锋—杜云起 (met 5 times) and 小沈—杜云起 (met once)."""
+    return (
+        relation(novel, p["沈青锋"], p["小沈"]),
+        relation(novel, p["沈青锋"], p["杜云起"], 5),
+        relation(novel, p["小沈"], p["杜云起"], 1),
+    )
+
+
 def answered(novel, kind, result, *, relation=None, character=None, origin=Origin.LLM) -> LLMTask:
     subject = relation.pk if relation else character.pk
     return LLMTask.objects.create(
@@ -75,9 +84,7 @@ def reapply(novel: Novel) -> None:
 @pytest.mark.django_db
 def test_a_same_person_answer_merges_two_characters_into_one_edge_set():
     novel, p = make_book()
-    same = relation(novel, p["沈青锋"], p["小沈"])
-    with_du = relation(novel, p["沈青锋"], p["杜云起"], 5)
-    small_du = relation(novel, p["小沈"], p["杜云起"], 1)
+    same, with_du, small_du = three_relations(novel, p)
     answered(novel, "relation", rel_result("same", evidence="小沈即沈青锋"), relation=same)
     answered(novel, "relation", rel_result("cooccur", 0.3), relation=with_du)
     answered(novel, "relation", rel_result("ally", 0.9, "并肩而行"), relation=small_du)
