@@ -219,11 +219,11 @@ def batch_malformed(drill: Drill):
 
 
 def batch_grouped(drill: Drill):
-    """A budget so small that the tail of the pairs is asked three to a request (graph/grouping.py),
+    """A budget so small that the tail of the pairs is asked three to a request (graph/grouped_questions.py),
     with bad and malformed lines: a grouped question is asked again whole, applied once per pair."""
     from django.test import override_settings
 
-    from graph.grouping import is_grouped
+    from graph.grouped_questions import is_grouped
     from graph.models import LLMTask
 
     drill.faults(batch_error_lines=first_time(drill, 0.5), malformed_replies=4)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from graph import grouping, taxonomy
+from graph import grouped_questions, taxonomy
 from graph import phases as phases_of
 from graph.llm.zhipu import parse_result_line
 from graph.models import BatchJob, CharacterAttribute, LLMTask, Novel, Origin, RelationPhase
@@ -170,7 +170,7 @@ def _timelines(tasks: list[LLMTask]) -> dict[int, list[dict]]:
 def check_graph(novel: Novel, tasks: list[LLMTask], found: Audit) -> None:
     """Every settled result is in the graph, once."""
     relations = {r.pk: r for r in novel.relations.all()}
-    tasks = grouping.expand(tasks, relations)  # a grouped question's members, one by one
+    tasks = grouped_questions.expand(tasks, relations)  # a grouped question's members, one by one
     phases = defaultdict(Counter)
     for p in RelationPhase.objects.filter(relation__novel=novel):
         phases[p.relation_id][p.from_chapter, p.to_chapter, p.type, p.event] += 1

@@ -4,7 +4,7 @@ novel's length, spent where it tells most.
 - attribute questions for every character the text mentions often enough (at most a share);
 - a relation question for each pair the rest allows, pairs ranked by how much they are likely to
   matter: the stronger pairs one request each, the tail (GROUPED_SHARE of those requests) three
-  pairs a request (graph/grouping.py), each with a third of the evidence; for the pairs that meet over a long stretch of their own, the same request asks the
+  pairs a request (graph/grouped_questions.py), each with a third of the evidence; for the pairs that meet over a long stretch of their own, the same request asks the
   evolution question too, with evidence drawn from across that stretch (one request per pair:
   a timeline costs no pair its question).
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from networkx.utils import UnionFind
 
-from graph import grouping, taxonomy
+from graph import grouped_questions, taxonomy
 from graph.cooccurrence import pair_statistics
 from graph.dbutil import bulk_set
 from graph.entities import scan_mentions
@@ -114,7 +114,7 @@ def apply(novel: Novel, tasks: Iterable[LLMTask]) -> bool:
     asked = {t.character_id for t in tasks if t.kind == LLMTask.Kind.ATTRIBUTE}
     groups, evidence = _merge_groups(book, found, asked)
     merged = False
-    regroup = grouping.Regrouper(novel) if groups else None
+    regroup = grouped_questions.Regrouper(novel) if groups else None
     for group in groups:
         kept = max(group, key=lambda pk: (book.characters[pk].mention_count, -pk))
         for pk in sorted(set(group) - {kept}):
@@ -179,7 +179,11 @@ def _merge_groups(
 
 
 def _merge(
-    book: _Book, kept: Character, gone: Character, claim: Claim, regroup: grouping.Regrouper
+    book: _Book,
+    kept: Character,
+    gone: Character,
+    claim: Claim,
+    regroup: grouped_questions.Regrouper,
 ) -> None:
     """Fold `gone` into `kept`: names, relations (one edge per pair), tasks (the subjects of
     grouped questions too), attributes."""
@@ -215,7 +219,7 @@ def _merge(
 
 
 def _move_relations(
-    novel: Novel, kept: Character, gone: Character, regroup: grouping.Regrouper
+    novel: Novel, kept: Character, gone: Character, regroup: grouped_questions.Regrouper
 ) -> None:
     """Re-point `gone`'s edges to `kept`. An edge between the two goes (its tasks stay, as the
     merge's evidence); where `kept` already has an edge to the same person, the two become one

@@ -41,7 +41,7 @@ class Question:
     stretch needs one request, not two.
 
     A grouped question (`members`) asks several subjects of one kind in one request, each with
-    its own names and snippets; it is answered with one entry per member (graph/grouping.py)."""
+    its own names and snippets; it is answered with one entry per member (graph/grouped_questions.py)."""
 
     kind: str
     names_a: list[str] = field(default_factory=list)

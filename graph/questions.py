@@ -1,5 +1,5 @@
 """The task stage: the questions the budget allows, turned into task rows (one request each; the
-tail of the pairs three to a request, graph/grouping.py)."""
+tail of the pairs three to a request, graph/grouped_questions.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import transaction
 
-from graph import budget, grouping, prompts
+from graph import budget, grouped_questions, prompts
 from graph.models import LLMTask, Novel, Origin
 from graph.progress import Progress
 
@@ -71,7 +71,7 @@ def _pair_tasks(novel: Novel, ws: Workspace, questions: Questions, alone: int) -
     """A question per pair, asking the timeline too for the pairs that meet over a long stretch;
     a pair whose relation a person set gets only the timeline question. The `alone` best pairs
     (the pair stage made them in rank order) have a request each, the rest are asked in groups
-    (graph/grouping.py), pairs that share person A together."""
+    (graph/grouped_questions.py), pairs that share person A together."""
     tasks, tail = [], []
     for relation in novel.relations.select_related("source", "target").order_by("pk"):
         a, b = relation.source, relation.target
@@ -92,7 +92,7 @@ def _pair_tasks(novel: Novel, ws: Workspace, questions: Questions, alone: int) -
         else:
             continue
         tasks.append(questions.task(ask, subject, relation.pk, **links))
-    for group in grouping.chunks(tail, lambda member: member[2]["character"].pk):
+    for group in grouped_questions.chunks(tail, lambda member: member[2]["character"].pk):
         tasks.append(_group_task(questions, group))
     return tasks
 
@@ -133,9 +133,9 @@ def build_tasks(novel: Novel, ws: Workspace, progress: Progress) -> None:
         LLMTask.objects.bulk_create(tasks, batch_size=500)
         novel.advance(Novel.Stage.TASKS)
     counts = Counter(t.kind for t in tasks)
-    both = sum(1 for t in grouping.expand(tasks) if t.question.get("timeline"))
-    groups = [t for t in tasks if grouping.is_grouped(t)]
-    together = sum(len(grouping.members_of(t)) for t in groups)
+    both = sum(1 for t in grouped_questions.expand(tasks) if t.question.get("timeline"))
+    groups = [t for t in tasks if grouped_questions.is_grouped(t)]
+    together = sum(len(grouped_questions.members_of(t)) for t in groups)
     progress.line(
         f"任务生成完成：关系 {counts['relation']}（{together} 对合并在 {len(groups)} 个请求中；"
         f"{both} 对同时问演变）、"

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
-from graph import grouping, identity, phases, prompts, replies, taxonomy
+from graph import grouped_questions, identity, phases, prompts, replies, taxonomy
 from graph.dbutil import bulk_set
 from graph.llm import offline
 from graph.models import (
@@ -123,7 +123,9 @@ def _answers(novel: Novel) -> list[LLMTask]:
         )  # fmt: skip
     )
     fields = ("source", "target", "origin")
-    return grouping.expand(tasks, grouping.relations_for(tasks, novel.relations.only(*fields)))
+    return grouped_questions.expand(
+        tasks, grouped_questions.relations_for(tasks, novel.relations.only(*fields))
+    )
 
 
 def _result(task: LLMTask) -> dict:

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 
 from django.db import transaction
 
-from graph import budget, grouping, prompts
+from graph import budget, grouped_questions, prompts
 from graph.cooccurrence import request_overhead, snippet_cost
 from graph.models import LLMTask, Novel, Origin, Relation, RelationPhase
 from graph.progress import Progress
@@ -48,14 +48,16 @@ class _Asker:
         self.resnipped: list[Relation] = []  # edges asked again, with their new evidence
         earlier = novel.tasks.filter(version__lt=ws.version.number).defer("request", "response")
         current = earlier.exclude(relation__isnull=True, character__isnull=True)
-        # A grouped question's members count one by one (graph/grouping.py).
+        # A grouped question's members count one by one (graph/grouped_questions.py).
         grouped = [
-            t for t in earlier.filter(relation=None, character=None) if grouping.is_grouped(t)
+            t
+            for t in earlier.filter(relation=None, character=None)
+            if grouped_questions.is_grouped(t)
         ]
-        self.regroup = grouping.Regrouper(novel) if grouped else None
+        self.regroup = grouped_questions.Regrouper(novel) if grouped else None
         self.old: dict[tuple, list[LLMTask]] = defaultdict(list)
         self.waiting: set[tuple] = set()  # (kind, subject) with a question still unanswered
-        for task in [*current, *grouping.expand(grouped)]:
+        for task in [*current, *grouped_questions.expand(grouped)]:
             subject = task.character_id if task.kind == LLMTask.Kind.ATTRIBUTE else task.relation_id
             self.old[(task.kind, subject)].append(task)
             if not task.settled:

@@ -19,7 +19,7 @@ import ahocorasick_rs
 from django.conf import settings
 from django.db import transaction
 
-from graph import budget, grouping, prompts, tallies
+from graph import budget, grouped_questions, prompts, tallies
 from graph.cooccurrence import (
     SHORTLIST,
     PairStat,
@@ -279,8 +279,8 @@ def restart_from(novel: Novel, version: NovelVersion, previous: str) -> None:
             for old in task.question.get("supersedes", []):
                 relation = _existing(Relation, old.get("relation"))
                 character = _existing(Character, old.get("character"))
-                if "member" in old:  # a member of a grouped question (graph/grouping.py)
-                    grouping.attach(
+                if "member" in old:  # a member of a grouped question (graph/grouped_questions.py)
+                    grouped_questions.attach(
                         LLMTask.objects.get(pk=old["id"]), old["member"], relation, character
                     )
                     continue

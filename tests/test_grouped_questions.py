@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from graph import budget, grouping, prompts, replies, results, update_questions, updates
+from graph import budget, grouped_questions, prompts, replies, results, update_questions, updates
 from graph.llm import offline
 from graph.models import Character, LLMTask, Mode, Novel, Origin, Relation
 from graph.prompts import Question, Snippet
@@ -87,7 +87,7 @@ def test_a_grouped_reply_missing_or_spoiling_an_entry_is_asked_again(reply):
 
 def test_members_group_by_shared_person_then_in_rank_order():
     subjects = [("A", 1), ("B", 2), ("A", 3), ("C", 4), ("A", 5), ("B", 6), ("A", 7)]
-    chunks = grouping.chunks(subjects, lambda s: s[0])
+    chunks = grouped_questions.chunks(subjects, lambda s: s[0])
     assert chunks == [[("A", 1), ("A", 3), ("A", 5)], [("B", 2), ("C", 4), ("B", 6)], [("A", 7)]]
 
 
@@ -99,11 +99,11 @@ def test_the_tail_is_asked_in_groups_and_every_mode_builds_the_same_graph(
 
     def check(novel: Novel) -> None:
         tasks = list(novel.tasks.all())
-        grouped = [t for t in tasks if grouping.is_grouped(t)]
+        grouped = [t for t in tasks if grouped_questions.is_grouped(t)]
         assert grouped and len(tasks) <= 24
-        assert all(len(t.result["items"]) == len(grouping.members_of(t)) for t in grouped)
+        assert all(len(t.result["items"]) == len(grouped_questions.members_of(t)) for t in grouped)
         # every member's pair is an edge of the graph, answered
-        asked = {m["relation"] for t in grouped for m in grouping.members_of(t)}
+        asked = {m["relation"] for t in grouped for m in grouped_questions.members_of(t)}
         edges = dict(novel.relations.filter(pk__in=asked).values_list("pk", "origin"))
         assert set(edges) == asked and set(edges.values()) <= {Origin.OFFLINE, Origin.LLM}
 
@@ -141,7 +141,7 @@ def test_a_merge_moves_the_members_of_a_grouped_question_with_their_subjects():
     assert not Character.objects.filter(name="小沈").exists() and "小沈" in shen.aliases
     (edge,) = Relation.objects.filter(novel=novel)
     assert (edge.type, edge.origin) == ("ally", Origin.LLM)  # the grouped answer, moved
-    members = grouping.members_of(LLMTask.objects.get(subject="grouped"))
+    members = grouped_questions.members_of(LLMTask.objects.get(subject="grouped"))
     assert [m["relation"] for m in members] == [None, edge.pk]
     assert {m["character"] for m in members} == {shen.pk}
     reapply(novel)
@@ -176,12 +176,12 @@ def test_an_update_asking_a_grouped_pair_again_detaches_it_from_its_group(
     ]
     assert again  # some pair of a group is asked again
     for old in again:
-        member = grouping.members_of(LLMTask.objects.get(pk=old["id"]))[old["member"]]
+        member = grouped_questions.members_of(LLMTask.objects.get(pk=old["id"]))[old["member"]]
         assert member["relation"] is None and member["character"] is None
         newer = LLMTask.objects.get(version=2, kind="relation", relation_id=old["relation"])
         assert Relation.objects.get(pk=old["relation"]).origin == newer.origin
 
     updates.restart_from(novel, novel.versions.get(number=2), Novel.Stage.PAIRS)
     for old in again:
-        member = grouping.members_of(LLMTask.objects.get(pk=old["id"]))[old["member"]]
+        member = grouped_questions.members_of(LLMTask.objects.get(pk=old["id"]))[old["member"]]
         assert member["relation"] == old["relation"]
