@@ -3,10 +3,12 @@ novel's length, spent where it tells most.
 
 - attribute questions for every character the text mentions often enough (at most a share);
 - a relation question for each pair the rest allows, pairs ranked by how much they are likely to
-  matter: the stronger pairs one request each, the tail (GROUPED_SHARE of those requests) three
-  pairs a request (graph/grouped_questions.py), each with a third of the evidence; for the pairs that meet over a long stretch of their own, the same request asks the
-  evolution question too, with evidence drawn from across that stretch (one request per pair:
-  a timeline costs no pair its question).
+  matter (every person's most frequent partners among them, see cooccurrence.with_partners): the
+  stronger pairs one request each, the tail (GROUPED_SHARE of those requests) GROUP_SIZE pairs a
+  request (graph/grouped_questions.py), each with that share of the evidence; for the pairs that
+  meet over a long stretch of their own, the same request asks the evolution question too, with
+  evidence drawn from across that stretch (one request per pair: a timeline costs no pair its
+  question).
 
 Each request's input is bounded by EVIDENCE_TOKEN_BUDGET, so the tokens follow the requests:
 2,000 requests of at most 1,500 tokens stay under 3 M. The plan is a pure function of counts, so
@@ -31,8 +33,8 @@ EVOLUTION_SHARE = 0.25
 ATTRIBUTE_MIN_MENTIONS = 20  # a character mentioned less is not worth an attribute question
 MIN_RELATIONS = 1
 # Of the pair requests, the share that asks the lowest-ranked pairs GROUP_SIZE at a time.
-GROUPED_SHARE = 0.25
-GROUP_SIZE = 3
+GROUPED_SHARE = 0.3
+GROUP_SIZE = 5
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ def shortlist_for(requests: int, base_requests: int = 450) -> int:
 # construction lifts a lower-ranked pair in): 6 × the old 200-pair limit, and no more for larger
 # budgets, where reading every candidate's sentences would dominate the pair stage.
 BONUS_EXTRA = 1000
+# A person's strongest pairs are asked when they meet that often at least (one shared paragraph
+# says little: a minor character's every pair would tie).
+PARTNER_MEETINGS = 2
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Rough GLM token counts.
 TOKENS_PER_CJK = 0.7  # per Chinese character
@@ -115,12 +118,14 @@ def top_pairs(
     *,
     bonus: Callable[[PairStat], float] | None = None,
     per_person: int = 0,
+    everyone: bool = False,
 ) -> list[PairStat]:
     """The `limit` pairs worth a question, best first (see pair_scores).
 
     `bonus(stat)` multiplies the score of the best `limit + BONUS_EXTRA` pairs (what the names
     say: one surname, a construction joining the two); `per_person` caps the pairs one person
-    may take, so a hub's hundredth acquaintance leaves room for a minor character's father."""
+    may take, so a hub's hundredth acquaintance leaves room for a minor character's father;
+    `everyone`: no person is left without a question (see with_partners)."""
     scores = pair_scores(stats)
 
     def order(k):
@@ -129,7 +134,7 @@ def top_pairs(
     ranked = sorted(stats, key=order)
     if bonus is not None:
         pool = ranked[: limit + BONUS_EXTRA]
-        scores = {k: scores[k] * bonus(stats[k]) for k in pool}
+        scores = scores | {k: scores[k] * bonus(stats[k]) for k in pool}
         ranked = sorted(pool, key=order) + ranked[len(pool) :]
     chosen: list[PairStat] = []
     taken: Counter = Counter()
@@ -141,7 +146,42 @@ def top_pairs(
             continue
         chosen.append(stat)
         taken.update((stat.a, stat.b))
-    return chosen
+    return with_partners(stats, chosen, scores) if everyone else chosen
+
+
+def with_partners(
+    stats: Mapping[tuple, PairStat], chosen: list[PairStat], scores: Mapping[tuple, float]
+) -> list[PairStat]:
+    """`chosen` with every person's strongest pairs in it: the partners they meet most (all of
+    them on a tie, when that is PARTNER_MEETINGS times at least). Those missing are asked last,
+    the best scored first, in the places of the lowest-ranked chosen pairs that are nobody's
+    strongest; the list keeps its length.
+
+    A one-episode villain is named by name only a few times beside the hero (the text says 那怪),
+    so the pair ranks far down the list, behind pairs that say less about either; the strongest
+    pair is the one a reader expects as that person's edge. Written on 西游记 (孙悟空—奎木狼,
+    孙悟空—六耳猕猴, 弥勒—孙悟空), checked on 三国演义, 红楼梦 and 七剑十三侠 (see issue 12's note)."""
+    most: Counter = Counter()
+    for stat in stats.values():
+        most[stat.a] = max(most[stat.a], stat.count)
+        most[stat.b] = max(most[stat.b], stat.count)
+    keys = [
+        k
+        for k, s in stats.items()
+        if s.count >= PARTNER_MEETINGS and s.count in (most[s.a], most[s.b])
+    ]
+    keys.sort(key=lambda k: (-scores.get(k, 0.0), str(stats[k].a), str(stats[k].b)))
+    strongest = {id(stats[k]): stats[k] for k in keys}
+    asked = {id(stat) for stat in chosen}
+    extra = [stat for i, stat in strongest.items() if i not in asked]
+    room = len(chosen) - len(extra)
+    kept, dropped = [], 0
+    for stat in chosen:
+        if len(kept) < room or id(stat) in strongest:
+            kept.append(stat)
+        else:
+            dropped += 1
+    return kept + extra[:dropped]
 
 
 def pattern_weight(

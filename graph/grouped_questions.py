@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from graph.budget import GROUP_SIZE as SIZE  # subjects per grouped question
 from graph.models import LLMTask, Origin
-
-SIZE = 3  # subjects per grouped question
 
 
 def members_of(task: LLMTask) -> list[dict]:

@@ -204,7 +204,7 @@ def ranked_pairs(ws: Workspace, limit: int, share_of: int = 0) -> list:
         return family * (1.0 + PATTERN_BONUS * min(ties, PATTERN_CAP))
 
     per_person = max(1, round((share_of or limit) * PER_PERSON_SHARE))
-    return top_pairs(ws.pair_stats, limit, bonus=bonus, per_person=per_person)
+    return top_pairs(ws.pair_stats, limit, bonus=bonus, per_person=per_person, everyone=True)
 
 
 # The local stages, by the stage each one finishes (run in the order Novel.Stage declares).

@@ -237,7 +237,7 @@ def new_relations(novel: Novel, ws: UpdateWorkspace, relations: list) -> list[Re
         return SURNAME_BONUS if same_surname(a.names, b.names) else 1.0
 
     ranked = top_pairs(
-        totals, most, bonus=family, per_person=max(1, round(most * PER_PERSON_SHARE))
+        totals, most, bonus=family, per_person=max(1, round(most * PER_PERSON_SHARE)), everyone=True
     )
     chosen = []
     for stat in ranked:

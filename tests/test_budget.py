@@ -17,7 +17,7 @@ def test_attribute_questions_go_to_characters_above_the_mention_floor(settings):
     assert plan.attributes == 20  # the share caps it (33 characters are above the floor)
     assert plan.attribute_floor == 25
     assert plan.requests == 80  # a timeline is asked in the same request as its pair
-    assert (plan.alone, plan.grouped) == (60, 20)  # the tail: three pairs a request
-    assert plan.pairs == 60 + 3 * 20
+    assert (plan.alone, plan.grouped) == (56, 24)  # the tail: five pairs a request
+    assert plan.pairs == 56 + 5 * 24
     few = budget.plan(1_000_000, [500, 19, 3])
     assert few.attributes == 1 and few.requests == 100 - 1

@@ -124,6 +124,23 @@ def test_a_name_bonus_lifts_a_pair_and_a_cap_keeps_a_hub_from_taking_every_slot(
     assert sum("H" in (s.a, s.b) for s in capped) == 2
 
 
+def test_every_person_keeps_the_partner_they_meet_most_in_place_of_the_weakest_pair():
+    paragraphs, chapter = [], 0
+    for pair, meetings in {"AB": 10, "AC": 9, "AD": 8, "BC": 7, "BD": 6, "CD": 5}.items():
+        for _ in range(meetings):
+            chapter += 1
+            paragraphs.append((chapter, 0, frozenset(pair)))
+    paragraphs += [(99, 1, frozenset("AV")), (99, 2, frozenset("AV"))]  # a one-episode villain
+    paragraphs += [(98, 1, frozenset("BW")), (97, 1, frozenset("CW"))]  # met once each: no say
+    stats = pair_statistics(paragraphs)
+    plain = [(s.a, s.b) for s in top_pairs(stats, 5)]
+    assert ("A", "V") not in plain and len(plain) == 5
+    everyone = [(s.a, s.b) for s in top_pairs(stats, 5, everyone=True)]
+    assert len(everyone) == 5 and everyone[-1] == ("A", "V")  # asked last: in the grouped tail
+    assert everyone[:4] == plain[:4]  # the weakest pair made room
+    assert not any("W" in pair for pair in everyone)
+
+
 def test_evolution_evidence_covers_both_ends_of_the_pairs_span():
     chapters = book(chapters=60, filler=2)
     met = [loc for loc in locations(chapters) if 20 <= loc[0] <= 50]

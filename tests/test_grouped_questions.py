@@ -1,4 +1,4 @@
-"""Grouped questions: the tail of the pair ranking asked three pairs a request, answered per
+"""Grouped questions: the tail of the pair ranking asked five pairs a request, answered per
 pair, written to the graph as if each pair had been asked alone."""
 
 from pathlib import Path
@@ -86,9 +86,15 @@ def test_a_grouped_reply_missing_or_spoiling_an_entry_is_asked_again(reply):
 
 
 def test_members_group_by_shared_person_then_in_rank_order():
-    subjects = [("A", 1), ("B", 2), ("A", 3), ("C", 4), ("A", 5), ("B", 6), ("A", 7)]
+    people = "ABACABAAABC"  # the person each subject (ranked 1, 2, ...) is about
+    subjects = [(person, rank) for rank, person in enumerate(people, 1)]
     chunks = grouped_questions.chunks(subjects, lambda s: s[0])
-    assert chunks == [[("A", 1), ("A", 3), ("A", 5)], [("B", 2), ("C", 4), ("B", 6)], [("A", 7)]]
+    assert grouped_questions.SIZE == 5
+    assert [[rank for _, rank in chunk] for chunk in chunks] == [
+        [1, 3, 5, 7, 8],  # five about A together
+        [2, 4, 6, 9, 10],  # the rest in rank order
+        [11],
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
