@@ -824,3 +824,19 @@ def test_a_rare_character_the_text_identifies_is_found_but_not_a_common_word():
     names = {s for c in discover_characters(chapters) for s in (c.name, *c.aliases)}
     assert "赤须蛟王" in names
     assert "天意" not in names
+
+
+def test_all_the_x_is_a_group_however_much_it_speaks_but_zhuge_is_a_surname():
+    from graph.entities.candidates import CandidateStats
+    from graph.entities.discovery import looks_like_person
+
+    def speaker(text: str) -> CandidateStats:
+        # 众美娘道 / 诸葛瑾道: said, answered, laughed; a clause start every other time.
+        st = CandidateStats(text, freq=20, right_slots=12, left_slots=2, initial=10)
+        st.left.update({"，": 6, "”": 6, "对": 3, "同": 3, "了": 2})
+        st.right.update({"道": 8, "听": 4, "笑": 4, "便": 2, "又": 2})
+        return st
+
+    assert looks_like_person(speaker("诸葛瑾"))
+    assert not looks_like_person(speaker("众美娘"))
+    assert not looks_like_person(speaker("诸神"))

@@ -56,6 +56,7 @@ STATED_MODIFIED = 0.4
 STATED_EVIDENCE = 0.15
 HEAD_WORD_FREQ = 100
 PLURAL_AFTER = "皆俱各齐尽"
+GROUP_PREFIXES = "众诸"
 PLURAL_SHARE = 0.12
 CROSSED_SHARE = 0.25
 # A listed string that is a dictionary word this common (荆州, 众将) is no name.
@@ -166,8 +167,12 @@ def _plain_form(s: str) -> bool:
         return False
     if s in KIN_ADDRESS:
         return False
-    # 小丫头, 老和尚, 众小妖: a bare title with a size/age prefix is still a title.
-    return not (s[0] in "小老大众诸" and s[1:] in TITLES)
+    # 众/诸 ("all the") make a group of whatever follows (众美娘, 诸佛, 诸神), unless they start a
+    # compound surname (诸葛).
+    if s[0] in GROUP_PREFIXES and s[:2] not in COMPOUND_SURNAMES:
+        return False
+    # 小丫头, 老和尚: a bare title with a size/age prefix is still a title.
+    return not (s[0] in "小老大" and s[1:] in TITLES)
 
 
 def _ranked_title_name(s: str) -> bool:
