@@ -364,6 +364,24 @@ def test_an_address_form_goes_to_the_person_its_uses_refer_back_to():
     assert links == [("曹公", "曹操")]
 
 
+def test_a_person_named_beside_the_form_as_another_actor_casts_no_vote_for_it():
+    from graph.entities.grouping import TOGETHER_VETO, measure_usage
+    from graph.entities.titles import antecedent_links, generated_forms
+
+    scene = ["王守仁升帐。王元帅传令：进兵。", "王凤姑上前，王凤姑对王元帅道：愿往。"]
+    chapters = _novel([scene * 6])
+    forms = generated_forms(["王守仁", "王凤姑"], {"王守仁": 20, "王凤姑": 20})
+    forms["王元帅"] = ("surname", "王")
+    uf = _uf(["王守仁"], ["王凤姑"], ["王元帅"])
+    assert antecedent_links(chapters, uf, forms) == []  # 6 votes against 6: no majority
+    usage = measure_usage(chapters, {"王守仁", "王凤姑", "王元帅"})
+
+    def two_actors(form, group):
+        return usage.together_rate([form], group) > TOGETHER_VETO
+
+    assert antecedent_links(chapters, uf, forms, apart=two_actors) == [("王元帅", "王守仁")]
+
+
 def test_a_form_of_the_other_sex_or_a_wife_form_is_not_linked():
     from graph.entities.titles import agreeing_in_gender, gender, generated_forms
 

@@ -372,10 +372,13 @@ def _usage_links(
     def apart(xs: Collection[str], b: str) -> bool:
         return usage.together_rate(xs, members[b]) <= TOGETHER_VETO
 
+    def two_actors(form: str, group: list[str]) -> bool:
+        return not apart([form], group[0])
+
     linked = {a for a, _ in links}
     links.extend(
         (a, b)
-        for a, b in antecedent_links(chapters, uf, forms)
+        for a, b in antecedent_links(chapters, uf, forms, apart=two_actors)
         if a not in linked and apart([a], b)
     )
     linked = {a for a, _ in links}

@@ -13,7 +13,7 @@ share the surname (曹公: 曹操, 曹仁, 曹洪…), the rules here read the t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from networkx.utils import UnionFind
 
@@ -196,13 +196,16 @@ def antecedent_links(
     uf: UnionFind,
     forms: dict[str, tuple[str, str]],
     vetoed: Collection[tuple[str, str]] = (),
+    apart: Callable[[str, list[str]], bool] | None = None,
 ) -> list[tuple[str, str]]:
     """Link each still unattached address form to the person its uses refer back to.
 
     `forms` maps an address form to the key it needs (("surname", "曹") for 曹公). Each use
     votes for the nearest earlier mention, within `WINDOW` characters, of a person carrying
     that key; a form joins a person given `MIN_VOTES` votes and a `MAJORITY` share.
-    `vetoed` lists (form, member) pairs that must not be linked.
+    `vetoed` lists (form, member) pairs that must not be linked; `apart(form, members)` says
+    the text names the form and that person as two actors (王凤姑 beside 王元帅): such a
+    person's votes do not count, for the form cannot be theirs.
     """
     groups = ordered_groups(uf)
     group_of = {m: i for i, g in enumerate(groups) for m in g}
@@ -236,6 +239,8 @@ def antecedent_links(
     veto = set(vetoed)
     links = []
     for form, counter in votes.items():
+        if apart is not None:
+            counter = Counter({g: n for g, n in counter.items() if not apart(form, groups[g])})
         total = sum(counter.values())
         if not total:
             continue
