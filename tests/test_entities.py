@@ -858,3 +858,19 @@ def test_all_the_x_is_a_group_however_much_it_speaks_but_zhuge_is_a_surname():
     assert looks_like_person(speaker("诸葛瑾"))
     assert not looks_like_person(speaker("众美娘"))
     assert not looks_like_person(speaker("诸神"))
+
+
+def test_a_given_name_gains_its_full_form_when_the_text_writes_it_with_a_known_surname():
+    from graph.entities.grouping import _add_full_names
+
+    names = {"关寿峰", "秀姑", "曹操", "操相", "王守仁", "寘鐇", "盐商"}
+    chapters = _novel(
+        [
+            ["关寿峰道：去吧。", "他说：“关秀姑，你来。”", "这关秀姑便走了。"],
+            ["安化王寘鐇造反。", "叛王寘鐇大怒。"],  # 王 after a place: a king, not a surname
+            ["，曹操相府。", "曹操相见。"],  # 曹操 + 相 holds another name
+            ["，王盐商来了。", "，王盐商走了。"],  # a dictionary word is no given name
+        ]
+    )
+    assert _add_full_names(chapters, names) == {"关秀姑"}
+    assert "关秀姑" in names

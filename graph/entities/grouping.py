@@ -21,12 +21,14 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import ahocorasick_rs
 from networkx.utils import UnionFind
 
-from graph.names import ADDRESS_TITLES, TITLES
+from graph.names import ADDRESS_TITLES, COMPOUND_SURNAMES, FUNCTION_SURNAMES, TITLES, split_surname
 
 from .aliases import containment_links, ordered_groups
 from .bare_titles import bare_title_links, conferred_titles
+from .dictionary import common_word, two_char_words
 from .epithets import epithet_links, nickname_links
 from .initials import initial_form_links, initial_forms, tail_form_links
 from .scanning import build_automaton, count_all
@@ -75,6 +77,7 @@ DOMINANCE = 3.0  # the chosen person must have this many times the mentions of t
 SEPARATE_ACTORS = 0.2
 CHAPTER_MARGIN = 1.5
 MIN_GIVEN_ALONE = 2  # uses of a given name outside its full name before it joins the names
+MIN_FULL_USES = 2  # uses of a surname + a given name before the full form joins the names
 MIN_NAMED_ALIAS_USES = 2  # uses of an alias from "江湖人称Y" that is not a candidate yet
 
 
@@ -283,6 +286,60 @@ def _add_given_names(
             names.add(given)
 
 
+def _add_full_names(chapters: Sequence[tuple[int, str]], names: set[str]) -> set[str]:
+    """Add a given name's full form (关秀姑 for 秀姑, 陈玄奘 for 玄奘) even when too rare to pass
+    the statistics, and return what was added.
+
+    A full form is a surname that heads another accepted full name, written before a
+    two-character name that has no full form yet and is not a dictionary word (盐商, 舅爷), a
+    rank (老六) or a count (二公). It needs `MIN_FULL_USES` uses where the character before the
+    surname does not make a word with it (东吴 + 孙权, 太白 + 金星, 诸葛 + 孔明), one of them
+    standing clear (after punctuation or 这/那: "，曹子孝", "这刘伯钦"), and it may hold no other
+    accepted name (曹操 + 相 is no full form of 操相)."""
+    heads = {parts[0] for n in names if (parts := full_name_parts(n))}
+    surnames = {s for s in heads if len(s) == 1} - FUNCTION_SURNAMES
+    covered = {parts[1] for n in names if (parts := full_name_parts(n))}
+    givens = [n for n in names if n not in covered and _bare_given(n)]
+    if not givens or not surnames:
+        return set()
+    words = two_char_words() | COMPOUND_SURNAMES
+    automaton = ahocorasick_rs.AhoCorasick(givens)
+    uses: Counter = Counter()
+    clear: set[str] = set()
+    for _number, body in chapters:
+        for index, start, _end in automaton.find_matches_as_indexes(body, overlapping=True):
+            if start and body[start - 1] in surnames and body[start - 2 : start] not in words:
+                full = body[start - 1] + givens[index]
+                uses[full] += 1
+                if (
+                    start < 2
+                    or body[start - 2] in "这那"
+                    or not "\u4e00" <= body[start - 2] <= "\u9fff"
+                ):
+                    clear.add(full)
+    added = {
+        full
+        for full, n in uses.items()
+        if n >= MIN_FULL_USES and full in clear and full not in names and full[:2] not in names
+    }
+    names.update(added)
+    return added
+
+
+def _bare_given(name: str) -> bool:
+    """Could `name` be a given name used without its surname: two characters, no surname of its
+    own, no title, dictionary word, rank or count."""
+    return (
+        len(name) == 2
+        and split_surname(name) is None
+        and name not in TITLES
+        and name not in ADDRESS_TITLES
+        and not common_word(name)
+        and name[0] not in "老小阿"
+        and not any(c in "一二三四五六七八九十两百千" for c in name)
+    )
+
+
 # Share of a titled name's core uses (outside the name) that one following character may take:
 # 朱紫 of 朱紫国王 is nearly always 朱紫国, a place, and not a name on its own.
 CORE_BOUND_SHARE = 0.6
@@ -398,8 +455,8 @@ def build_groups(
     stated: Sequence[tuple[str, str]],
     extra_ok: Callable[[str], bool],
 ) -> tuple[list[list[str]], Usage, set[str]]:
-    """Group accepted names into people; also return the bare titles given to a holder (宁王),
-    which are never shown as the name.
+    """Group accepted names into people; also return the names never shown as the name: the
+    bare titles given to a holder (宁王) and the full forms found for given names (关秀姑).
 
     `stated` are links the narrator spelled out (courtesy names); `freq` the overlapping
     frequency of each name; `extra_ok` vets strings that are not candidates yet (a given name
@@ -409,6 +466,7 @@ def build_groups(
     links = list(stated)
     _add_named_aliases(full, names, links, extra_ok)
     _add_given_names(chapters, names, extra_ok)
+    full_forms = _add_full_names(chapters, names)
     forms, tentative = _add_address_forms(chapters, names, freq, links)
     links.extend(abbreviation_links(names))
     usage = measure_usage(chapters, names)
@@ -433,4 +491,4 @@ def build_groups(
     for nickname, name in nickname_links(chapters, uf):
         uf.union(name, nickname)
     groups = [g for g in ordered_groups(uf) if len(g) > 1 or g[0] not in tentative]
-    return groups, usage, titles_held
+    return groups, usage, titles_held | full_forms
