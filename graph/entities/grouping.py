@@ -286,9 +286,9 @@ def _add_given_names(
             names.add(given)
 
 
-def _add_full_names(chapters: Sequence[tuple[int, str]], names: set[str]) -> set[str]:
-    """Add a given name's full form (关秀姑 for 秀姑, 陈玄奘 for 玄奘) even when too rare to pass
-    the statistics, and return what was added.
+def full_forms(chapters: Sequence[tuple[int, str]], names: Collection[str]) -> dict[str, str]:
+    """Given names' full forms (关秀姑 for 秀姑, 陈玄奘 for 玄奘), even when too rare to pass the
+    statistics: full form -> given name.
 
     A full form is a surname that heads another accepted full name, written before a
     two-character name that has no full form yet and is not a dictionary word (盐商, 舅爷), a
@@ -301,7 +301,7 @@ def _add_full_names(chapters: Sequence[tuple[int, str]], names: set[str]) -> set
     covered = {parts[1] for n in names if (parts := full_name_parts(n))}
     givens = [n for n in names if n not in covered and _bare_given(n)]
     if not givens or not surnames:
-        return set()
+        return {}
     words = two_char_words() | COMPOUND_SURNAMES
     automaton = ahocorasick_rs.AhoCorasick(givens)
     uses: Counter = Counter()
@@ -317,13 +317,11 @@ def _add_full_names(chapters: Sequence[tuple[int, str]], names: set[str]) -> set
                     or not "\u4e00" <= body[start - 2] <= "\u9fff"
                 ):
                     clear.add(full)
-    added = {
-        full
+    return {
+        full: full[1:]
         for full, n in uses.items()
         if n >= MIN_FULL_USES and full in clear and full not in names and full[:2] not in names
     }
-    names.update(added)
-    return added
 
 
 def _bare_given(name: str) -> bool:
@@ -466,7 +464,10 @@ def build_groups(
     links = list(stated)
     _add_named_aliases(full, names, links, extra_ok)
     _add_given_names(chapters, names, extra_ok)
-    full_forms = _add_full_names(chapters, names)
+    # Found after the names, joined after the rules that read who carries which surname: a
+    # full form the text writes a few times names the person, it does not make a scene's 薛大爷
+    # someone else's than 薛蟠's.
+    spelled = full_forms(chapters, names)
     forms, tentative = _add_address_forms(chapters, names, freq, links)
     links.extend(abbreviation_links(names))
     usage = measure_usage(chapters, names)
@@ -482,6 +483,8 @@ def build_groups(
         uf, _usage_links(chapters, uf, usage, forms, tentative | titles), usage.counts
     ):
         uf.union(a, b)
+    for full_form, given in spelled.items():
+        uf.union(given, full_form)
     titles_held = set()
     for title, holder in bare_title_links(chapters, uf, conferred=conferred):
         uf.union(holder, title)  # adds the title if it is not a name yet
@@ -491,4 +494,4 @@ def build_groups(
     for nickname, name in nickname_links(chapters, uf):
         uf.union(name, nickname)
     groups = [g for g in ordered_groups(uf) if len(g) > 1 or g[0] not in tentative]
-    return groups, usage, titles_held | full_forms
+    return groups, usage, titles_held | spelled.keys()
