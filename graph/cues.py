@@ -129,7 +129,7 @@ def _abbreviations(names, taken: set[str]) -> set[str]:
     }
 
 
-@lru_cache(maxsize=4096)  # the pair stage reads each asked pair twice
+@lru_cache(maxsize=16384)  # the pair stage reads each pair it ranks and each it asks
 def _name_finder(names_a: tuple[str, ...], names_b: tuple[str, ...]):
     owner = {name: MARK_B for name in names_b} | {name: MARK_A for name in names_a}
     full = names_pattern(owner)

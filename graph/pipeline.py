@@ -11,6 +11,7 @@ from django.db import transaction
 
 from graph import budget, prompts, tallies, taxonomy
 from graph.cooccurrence import (
+    MIN_SHORTLIST,
     SHORTLIST,
     ParagraphStore,
     evolution_evidence,
@@ -77,19 +78,25 @@ class Workspace:
 
     def evidence(self, locations, names_a, names_b=(), share: int = 1, tokens=None) -> list:
         """A request's snippets for one person or a pair (see cooccurrence.select_evidence);
-        `share`: the subjects one request asks about (each gets its part of the budget);
-        `tokens`: the request's budget when it is not that (an update's new chapters)."""
+        `share`: the subjects one request asks about (each gets its part of the budget and of
+        the candidates fully ranked); `tokens`: the request's budget when it is not that (an
+        update's new chapters)."""
         return select_evidence(
             locations, self.store, names_a, names_b,
-            budget_tokens=tokens or self.budget // share, shortlist=self.shortlist,
+            budget_tokens=tokens or self.budget // share, shortlist=self.shortlist_of(share),
         )  # fmt: skip
 
     def timeline(self, locations, names_a, names_b, share: int = 1, tokens=None) -> list:
         """An evolution request's snippets across the pair's span (see evolution_evidence)."""
         return evolution_evidence(
             locations, self.store, names_a, names_b,
-            budget_tokens=tokens or self.budget // share, shortlist=self.shortlist,
+            budget_tokens=tokens or self.budget // share, shortlist=self.shortlist_of(share),
         )  # fmt: skip
+
+    def shortlist_of(self, share: int) -> int:
+        """Candidates fully ranked for a subject that gets 1/`share` of a request: a grouped
+        pair's few snippets are picked from fewer (the ranking is spent per request)."""
+        return max(MIN_SHORTLIST, self.shortlist // share)
 
     @cached_property
     def samples(self) -> int:
