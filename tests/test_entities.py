@@ -618,6 +618,24 @@ def test_a_nickname_written_before_a_full_name_joins_that_person():
     assert nickname_links([(1, body)], uf) == [("铁臂熊", "石勇")]
 
 
+def test_a_nickname_the_dictionary_lists_rarely_still_joins_but_a_common_word_or_rank_does_not():
+    from graph.entities.epithets import nickname_links
+
+    body = "\n".join(
+        [
+            "只见黑旋风石勇大叫一声。",  # jieba lists 黑旋风 (3 uses in its corpus)
+            "那黑旋风石勇道：“来。”",
+            "却说先锋张达出马。",  # 先锋: a common word
+            "当时先锋张达到了。",
+            "只见贼首王成大叫。",  # 首: a rank
+            "那贼首王成道：“杀。”",
+        ]
+        * 6
+    )
+    uf = _uf(["石勇"], ["张达"], ["王成"])
+    assert nickname_links([(1, body)], uf) == [("黑旋风", "石勇")]
+
+
 def test_a_surname_and_given_name_is_not_a_short_form_of_a_longer_given_name():
     links = containment_links({"石翼": 30, "石翼德": 60, "翼德": 80, "观音": 50, "观音菩萨": 20})
     assert ("石翼", "石翼德") not in links

@@ -71,9 +71,12 @@ def epithet_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tu
 MIN_NICKNAME_USES = 5
 NICKNAME_SHARE = 0.8  # of the string's uses before a full name that go to one person
 NICKNAME_BOUNDARY = 0.5  # the most common character before it, at most this share of uses
+# A dictionary word this common is no nickname (先锋, 老爷); jieba also lists famous nicknames,
+# rarely (黑旋风 and 豹子头 3 times each).
+NICKNAME_WORD_FREQ = 100
 # Ends of what stands before a name without naming the person: a place (常山赵云), an origin
-# (燕人张飞), a rank or a group (大将, 部将, 众军).
-_NOT_NICKNAME_END = frozenset("州郡县国城山江河关府营寨人将兵军官吏臣王帝侯主")
+# (燕人张飞), a rank or a group (大将, 部将, 众军, 贼首).
+_NOT_NICKNAME_END = frozenset("州郡县国城山江河关府营寨人将兵军官吏臣王帝侯主首")
 _PLACE_ENDS = frozenset("州郡县国城山江河关府营寨庄村店寺庙殿楼阁园院")
 
 
@@ -150,7 +153,7 @@ def nickname_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[t
             continue
         if any(ch in _NOT_EPITHET for ch in s) or function_char(s[0]) or function_char(s[-1]):
             continue
-        if common_word(s):
+        if common_word(s, NICKNAME_WORD_FREQ):
             continue
         links.append((s, groups[g][0]))
     return links
