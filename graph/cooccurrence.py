@@ -176,13 +176,11 @@ def with_partners(
     asked = {id(stat) for stat in chosen}
     extra = [stat for i, stat in strongest.items() if i not in asked]
     room = len(chosen) - len(extra)
-    kept, dropped = [], 0
+    kept: list[PairStat] = []
     for stat in chosen:
         if len(kept) < room or id(stat) in strongest:
             kept.append(stat)
-        else:
-            dropped += 1
-    return kept + extra[:dropped]
+    return kept + extra[: len(chosen) - len(kept)]
 
 
 def pattern_weight(

@@ -37,6 +37,7 @@ from .lexicon import (
     PLACE_RIGHT,
     RIGHT_CUES,
 )
+from .scanning import is_cjk
 
 _RIGHT_CUE_RE = re.compile(f"[{RIGHT_CUES}]")
 _LEFT_CUE_RE = re.compile(f"[{LEFT_CUES}]")
@@ -88,10 +89,6 @@ def identifications(text: str) -> tuple[Counter, set[str]]:
         if len(predicate) <= 4:
             whole.add(predicate)
     return slots, whole
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
 
 
 def plausible_shape(s: str) -> bool:
@@ -222,7 +219,7 @@ def gather_stats(
             placed = False
             if start:
                 ch = body[start - 1]
-                if _is_cjk(ch):
+                if is_cjk(ch):
                     st.left[ch] += 1
                     if ch in MODIFIER_CHARS:
                         st.modified += 1
@@ -233,7 +230,7 @@ def gather_stats(
                 st.initial += 1
             if end < n:
                 ch = body[end]
-                if _is_cjk(ch):
+                if is_cjk(ch):
                     st.right[ch] += 1
                     placed = placed or ch in PLACE_RIGHT
             if placed:

@@ -418,11 +418,11 @@ def discover_characters(
     people, stats, introduced, vouched = _accepted_people(chapters, full)
     names, courtesy, variants = _stated_links(full, people, stats, introduced)
     freq = {s: st.freq for s, st in people.items()}
-    groups, _usage, titles = build_groups(
+    groups, _usage, never_shown = build_groups(
         chapters, full, names, freq, courtesy + variants, _plain_word_ok
     )
     preferred = {a for a, _ in courtesy}
-    not_preferred = {b for _, b in variants} | titles
+    not_preferred = {b for _, b in variants} | never_shown
     characters = _found_characters(chapters, groups, preferred, not_preferred)
     thin = _thin_characters(characters, vouched)
     characters = [c for c in characters if id(c) not in thin]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from networkx.utils import UnionFind
 
 from .aliases import ordered_groups
-from .scanning import build_automaton
+from .scanning import build_automaton, is_cjk
 
 MIN_USES = 10
 MIN_PAIR = 3
@@ -43,7 +43,7 @@ def epithet_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> list[tu
             if start == 0:
                 continue
             prefix = body[start - 1]
-            if not "\u4e00" <= prefix <= "\u9fff":
+            if not is_cjk(prefix):
                 continue
             form = prefix + keys[idx]
             uses[form] += 1
@@ -101,10 +101,10 @@ def _before_full_names(
     edge: Counter = Counter()
     edge_total: Counter = Counter()
     for (window, g), n in windows.items():
-        if not "\u4e00" <= window[-1] <= "\u9fff":
+        if not is_cjk(window[-1]):
             continue
         for k in (2, 3, 4):
-            if len(window) < k or not "\u4e00" <= window[-k] <= "\u9fff":
+            if len(window) < k or not is_cjk(window[-k]):
                 break
             s = window[-k:]
             before[(s, g)] += n

@@ -31,7 +31,7 @@ from .bare_titles import bare_title_links, conferred_titles
 from .dictionary import common_word, two_char_words
 from .epithets import epithet_links, nickname_links
 from .initials import initial_form_links, initial_forms, tail_form_links
-from .scanning import build_automaton, count_all
+from .scanning import build_automaton, count_all, is_cjk
 from .self_naming import self_naming_links
 from .titles import (
     GIVEN_TITLES,
@@ -296,9 +296,9 @@ def full_forms(chapters: Sequence[tuple[int, str]], names: Collection[str]) -> d
     surname does not make a word with it (东吴 + 孙权, 太白 + 金星, 诸葛 + 孔明), one of them
     standing clear (after punctuation or 这/那: "，曹子孝", "这刘伯钦"), and it may hold no other
     accepted name (曹操 + 相 is no full form of 操相)."""
-    heads = {parts[0] for n in names if (parts := full_name_parts(n))}
-    surnames = {s for s in heads if len(s) == 1} - FUNCTION_SURNAMES
-    covered = {parts[1] for n in names if (parts := full_name_parts(n))}
+    parts = [p for n in names if (p := full_name_parts(n))]
+    surnames = {surname for surname, _ in parts if len(surname) == 1} - FUNCTION_SURNAMES
+    covered = {given for _, given in parts}
     givens = [n for n in names if n not in covered and _bare_given(n)]
     if not givens or not surnames:
         return {}
@@ -311,11 +311,7 @@ def full_forms(chapters: Sequence[tuple[int, str]], names: Collection[str]) -> d
             if start and body[start - 1] in surnames and body[start - 2 : start] not in words:
                 full = body[start - 1] + givens[index]
                 uses[full] += 1
-                if (
-                    start < 2
-                    or body[start - 2] in "这那"
-                    or not "\u4e00" <= body[start - 2] <= "\u9fff"
-                ):
+                if start < 2 or body[start - 2] in "这那" or not is_cjk(body[start - 2]):
                     clear.add(full)
     return {
         full: full[1:]
@@ -428,13 +424,14 @@ def _usage_links(
         return usage.together_rate(xs, members[b]) <= TOGETHER_VETO
 
     def two_actors(form: str, group: list[str]) -> bool:
-        return not apart([form], group[0])
+        return usage.together_rate([form], group) > TOGETHER_VETO
 
+    # The antecedent rule applies the veto itself, before it counts the votes.
     linked = {a for a, _ in links}
     links.extend(
         (a, b)
         for a, b in antecedent_links(chapters, uf, forms, apart=two_actors)
-        if a not in linked and apart([a], b)
+        if a not in linked
     )
     linked = {a for a, _ in links}
     links.extend(

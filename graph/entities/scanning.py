@@ -21,6 +21,11 @@ _AMBIGUOUS: object = object()
 _NEWLINE = re.compile("\n")
 
 
+def is_cjk(ch: str) -> bool:
+    """Is `ch` a Chinese character (CJK Unified Ideographs), not punctuation or a space?"""
+    return "\u4e00" <= ch <= "\u9fff"
+
+
 @dataclass
 class MentionIndex:
     """Where each key is named.

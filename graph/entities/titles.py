@@ -22,7 +22,7 @@ from graph.names import ADDRESS_TITLES, FUNCTION_SURNAMES, KIN_TERMS, TITLES, sp
 from .aliases import ordered_groups
 from .dictionary import common_word
 from .lexicon import NAME_SUFFIXES, RIGHT_CUES
-from .scanning import build_automaton
+from .scanning import build_automaton, is_cjk
 
 # Surname + title forms worth counting for every surname of an accepted full name.
 SURNAME_TITLES = ADDRESS_TITLES | words(
@@ -222,7 +222,7 @@ def antecedent_links(
         for idx, start, _end in automaton.find_matches_as_indexes(body):
             name = pattern_keys[idx]
             if isinstance(name, tuple):  # 操曰: the person, named by one character
-                if start == 0 or not "\u4e00" <= body[start - 1] <= "\u9fff":
+                if start == 0 or not is_cjk(body[start - 1]):
                     for k in keys[name[1]]:
                         last[k] = (start, name[1])
                 continue
