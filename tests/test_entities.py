@@ -457,6 +457,35 @@ def test_a_title_crowding_into_the_scene_of_an_introduced_name_goes_to_that_name
     assert bare_title_links(chapters, _uf(["悟空"]), titles=["祖师"]) == []
 
 
+def test_a_title_crowding_into_one_scene_goes_to_the_one_person_tied_to_it_there():
+    from graph.entities.bare_titles import bare_title_links
+
+    filler = "天色已晚，众人各自歇息。" * 30
+    # 孙解官 is named once in each chapter of the scene, too few votes for the whole-novel test,
+    # and the bare 解官 follows him there.
+    first = ["孙解官来了。解官道：走罢。解官笑了。" + filler, "解官道：好。" + filler]
+    second = ["孙解官坐下。解官道：好。解官笑了。" + filler]
+    later = ["庄绍光道：走罢。" + filler] * 10
+    chapters = _novel([first, second, *[later] * 8, ["解官来了。"]])
+    uf = _uf(["孙解官"], ["庄绍光"])
+    assert bare_title_links(chapters, uf, titles=["解官"]) == [("解官", "孙解官")]
+    # Tied once in the scene (神将 + 派人打墙): no holder.
+    once = ["神将派人打墙。神将道：好。神将笑了。" + filler] + ["神将道：好。" + filler] * 2
+    chapters = _novel([once, once[1:], *[later] * 8, ["神将来了。"]])
+    assert bare_title_links(chapters, _uf(["派人"], ["庄绍光"]), titles=["神将"]) == []
+    # Two people tied to it in the scene: the title stays bare.
+    two = [first[0] + "王解官到了。王解官道：好。", first[1]]
+    chapters = _novel([two, second, *[later] * 8, ["解官来了。"]])
+    uf = _uf(["孙解官"], ["王解官"], ["庄绍光"])
+    assert bare_title_links(chapters, uf, titles=["解官"]) == []
+
+
+def test_a_stated_name_after_hao_wei_does_not_start_with_wei():
+    from graph.entities.candidates import stated_names
+
+    assert stated_names("公孙渊造反，自号为燕王，改元绍汉。") == {"燕王": 1}
+
+
 def test_an_initial_kin_form_goes_to_the_carrier_of_its_sex_not_its_speaker():
     from graph.entities.initials import initial_form_links
 

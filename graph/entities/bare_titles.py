@@ -11,11 +11,18 @@ the text ties it to that person in two independent ways:
   so a title the novel spreads over many people (娘娘, 道士, 姨娘) is left alone even when the
   name list holds only one of its compounds.
 
-A title that ends a name the text introduces (称名须菩提祖师) is that person's without votes when
-its bare uses crowd into the scene of the introduction, the chapter of the statement and the next
-(祖师: 69 of 77 uses in chapters 1-2): the text names the person once and then calls him by the
-title alone. The holder is the introduced name and its shorter forms the text uses on their own
-(菩提祖师), even when they are too rare to be names yet.
+A title whose bare uses crowd into one scene (two chapters holding `CROWDED_SHARE` of them, far
+above that scene's share of the text) names whoever carries it there. When exactly one person is
+tied to it inside the scene, the title is that person's without a majority of votes over the whole
+novel. The tie is either
+* compound forms and appositions there (`SCENE_VOTES`), with the bare uses standing where that
+  person was just named (`SCENE_COVER`): 真君 for 二郎 in chapters 6-7 of 西游记, 解官 for 孙解官
+  (儒林外史), 旅长 for 沈国英 (啼笑因缘); or
+* the text introducing a name that ends in the title (称名须菩提祖师: 祖师 69 of 77 uses in chapters
+  1-2). That name brings its shorter forms the text uses on their own (菩提祖师), even when they are
+  too rare to be names yet.
+Two people tied to it in the scene, or one tied too loosely (丞相: 魏丞相 is named far from most of
+the bare uses, which are 殷开山's in the same chapters), leave the title bare.
 """
 
 from __future__ import annotations
@@ -48,8 +55,10 @@ SAME_CHAPTER = 0.6  # bare uses in a chapter that also names the holder
 _COUNTED = frozenset("一二三四五六七八九十两众诸")  # 三人, 四众: head counts
 _COLLECTIVE = frozenset("徒们众")  # 师徒, 小的们
 _SAMPLE_STEP = 97  # characters between the probes of the baseline
-INTRODUCED_SHARE = 0.8  # bare uses in the scene of the introduction
-INTRODUCED_LIFT = 5  # ... against the share of the text that scene holds
+CROWDED_SHARE = 0.8  # bare uses inside the two chapters of the scene
+CROWDED_LIFT = 5  # ... against the share of the text that scene holds
+SCENE_VOTES = 2  # compound forms and appositions tying the holder to the title in the scene
+SCENE_COVER = 0.4  # the scene's bare uses standing within `WINDOW` after the holder is named
 
 # A title conferred on, or taken by, a named person: "玄德进位汉中王", "曹丕自立为大魏皇帝",
 # "封孙权为吴王", "加诸葛亮为武乡侯". The title ends in a rank (王侯公帝).
@@ -119,6 +128,12 @@ class _TitleUses:
     bare: dict[str, list[tuple[int, int]]]  # title -> (chapter, position) of its bare uses
     seen: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # group -> its names'
     probes: list[tuple[int, int]] = field(default_factory=list)  # evenly spread points
+    voted_in: dict[str, Counter] = field(default_factory=dict)  # title -> (chapter, group) -> n
+
+    def vote(self, t: str, g: int, number: int) -> None:
+        """One use tying title `t` to group `g` (a compound form or an apposition) in a chapter."""
+        self.votes[t][g] += 1
+        self.voted_in.setdefault(t, Counter())[number, g] += 1
 
     def cover(self, g: int, points: list[tuple[int, int]]) -> float:
         """Share of `points` that stand within `WINDOW` characters after a name of group `g`."""
@@ -160,12 +175,12 @@ def _tested_titles(
     return group_of, {t for t in _title_candidates(groups, titles) | extra if t not in group_of}
 
 
-def _vote_apposition(votes: dict[str, Counter], group_of: dict[str, int], a, b) -> None:
+def _vote_apposition(uses: _TitleUses, group_of: dict[str, int], a, b, number: int) -> None:
     """Two keys back to back: a title beside a name (温侯 + 吕布, 吕布 + 温侯) is a vote."""
     if isinstance(a, tuple) and isinstance(b, str):
-        votes[a[1]][group_of[b]] += 1
+        uses.vote(a[1], group_of[b], number)
     elif isinstance(a, str) and isinstance(b, tuple):
-        votes[b[1]][group_of[a]] += 1
+        uses.vote(b[1], group_of[a], number)
 
 
 def _scan_titles(
@@ -187,9 +202,9 @@ def _scan_titles(
                 g = group_of[key]
                 uses.seen.setdefault(g, []).append((number, start))
                 for t in compound[key]:
-                    uses.votes[t][g] += 1
+                    uses.vote(t, g, number)
             if prev is not None and prev[1] == start:
-                _vote_apposition(uses.votes, group_of, prev[0], key)
+                _vote_apposition(uses, group_of, prev[0], key, number)
             prev = (key, end)
         uses.probes.extend((number, p) for p in range(0, len(body), _SAMPLE_STEP))
 
@@ -242,49 +257,69 @@ def _holds_in_scene(t: str, g: int, uses: _TitleUses) -> bool:
     return c >= MIN_COVER and c >= MIN_LIFT * uses.cover(g, uses.probes)
 
 
-@dataclass
-class _Introduction:
-    """A name the text introduces ending in a tested title (须菩提祖师 for 祖师)."""
-
-    name: str
-    scene: tuple[int, ...]  # the chapter of the statement and the next
-    forms: list[str]  # the name and its shorter forms ending in the title used on their own
-
-
 def _introductions(
     chapters: Sequence[tuple[int, str]], cands: Collection[str]
-) -> dict[str, _Introduction]:
-    """Title -> the name introduced with it first. A title that two names carry in the scene
-    of that introduction is left out."""
+) -> dict[str, list[tuple[int, str]]]:
+    """Title -> (chapter, name) for each name the text introduces ending in it (称名须菩提祖师)."""
     stated: dict[str, list[tuple[int, str]]] = {}
-    for i, (_number, body) in enumerate(chapters):
+    for number, body in chapters:
         for x in stated_names(body):
             for k in range(1, len(x) - 1):
                 if x[k:] in cands:
-                    stated.setdefault(x[k:], []).append((i, x))
-    out = {}
-    for t, found in stated.items():
-        i, name = min(found)
-        scene = chapters[i : i + 2]
-        if {x for j, x in found if j in (i, i + 1)} != {name}:
-            continue
-        text = "".join(body for _, body in scene)
-        # A shorter form is used on its own when it is found more often than the form one
-        # character longer (菩提祖师 2, 须菩提祖师 1; 提祖师 2).
-        counts = [text.count(name[k:]) for k in range(len(name) - len(t))]
-        forms = [name] + [name[k:] for k in range(1, len(counts)) if counts[k] > counts[k - 1]]
-        out[t] = _Introduction(name, tuple(number for number, _ in scene), forms)
-    return out
+                    stated.setdefault(x[k:], []).append((number, x))
+    return stated
 
 
-def _introduced_here(t: str, intro: _Introduction, uses: _TitleUses, share: float) -> bool:
-    """Do the bare uses of `t` crowd into the scene of its introduction (the scene holds
-    `share` of the text)?"""
+def _crowded_scene(
+    t: str, uses: _TitleUses, order: Sequence[int], size: dict[int, int], total: int
+) -> tuple[int, ...] | None:
+    """The two chapters holding `CROWDED_SHARE` of the bare uses of `t`, at least `CROWDED_LIFT`
+    times their share of the text; None when the uses spread."""
     bare = uses.bare[t]
     if len(bare) < MIN_BARE:
-        return False
-    inside = sum(1 for number, _ in bare if number in intro.scene) / len(bare)
-    return inside >= INTRODUCED_SHARE and inside >= INTRODUCED_LIFT * share
+        return None
+    per = Counter(number for number, _ in bare)
+    scenes = (tuple(order[i : i + 2]) for i in range(len(order)))
+    scene = max(scenes, key=lambda sc: sum(per[n] for n in sc))
+    inside = sum(per[n] for n in scene) / len(bare)
+    share = sum(size[n] for n in scene) / total
+    return scene if inside >= CROWDED_SHARE and inside >= CROWDED_LIFT * share else None
+
+
+def _introduced_forms(name: str, t: str, scene_text: str) -> list[str]:
+    """The introduced name and its shorter forms ending in `t` used on their own: found more
+    often than the form one character longer (菩提祖师 2, 须菩提祖师 1; 提祖师 2)."""
+    counts = [scene_text.count(name[k:]) for k in range(len(name) - len(t))]
+    return [name] + [name[k:] for k in range(1, len(counts)) if counts[k] > counts[k - 1]]
+
+
+def _scene_holder(
+    chapters: Sequence[tuple[int, str]],
+    t: str,
+    scene: tuple[int, ...],
+    uses: _TitleUses,
+    introduced: list[tuple[int, str]],
+    groups: Sequence[list[str]],
+    group_of: dict[str, int],
+) -> list[str]:
+    """Names of the one person tied to `t` inside the scene (see module doc); [] when nobody,
+    more than one, or one too loosely is."""
+    votes: Counter = Counter()
+    for (number, g), n in uses.voted_in.get(t, Counter()).items():
+        if number in scene:
+            votes[g] += n
+    stated = {x for number, x in introduced if number in scene}
+    holders = set(votes) | {group_of.get(x, x) for x in stated}
+    if len(holders) != 1:
+        return []
+    (holder,) = holders
+    if isinstance(holder, int):
+        points = [p for p in uses.bare[t] if p[0] in scene]
+        tied = votes[holder] >= SCENE_VOTES and uses.cover(holder, points) >= SCENE_COVER
+        return [groups[holder][0]] if tied else []
+    text = "".join(body for number, body in chapters if number in scene)
+    # A form that already names someone (三太子) is not taken from him.
+    return [f for f in _introduced_forms(holder, t, text) if f not in group_of]
 
 
 def bare_title_links(
@@ -307,6 +342,7 @@ def bare_title_links(
     _scan_titles(chapters, group_of, uses)
     introduced = _introductions(chapters, cands)
     size = {number: len(body) for number, body in chapters}
+    order = [number for number, _ in chapters]
     total = sum(size.values()) or 1
     # A rank title used as a name of its own (宁王) replaces the name in the narration rather
     # than standing in its scenes: the appositions alone (宁王宸濠) must tie it to one person.
@@ -320,11 +356,7 @@ def bare_title_links(
             or _holds_in_scene(t, g, uses)
         ):
             links.append((t, groups[g][0]))
-        elif t in introduced:
-            intro = introduced[t]
-            share = sum(size[n] for n in intro.scene) / total
-            if _introduced_here(t, intro, uses, share):
-                # A form that already names someone else (三太子) is not taken from him.
-                own = group_of.get(intro.name)
-                links.extend((t, f) for f in intro.forms if group_of.get(f, own) == own)
+        elif t not in named and (scene := _crowded_scene(t, uses, order, size, total)):
+            found = _scene_holder(chapters, t, scene, uses, introduced.get(t, []), groups, group_of)
+            links.extend((t, f) for f in found)
     return links

@@ -52,7 +52,7 @@ _NAMING_RE = re.compile(
 # 叫做玉面公主。 自称赛太岁， (the proposal pattern above only marks the start).
 _STATED_RE = re.compile(
     r"(?:叫做|叫作|唤做|唤作|名唤|唤名|名叫|名为|称名|法名|道号|号做|号为|号曰|称为|自称|自号"
-    r"|混名|绰号|浑名|诨名|外号|乳名|小名)(?:叫做|唤做)?([\u4e00-\u9fff]{2,5}?)(?=[，。！？；：”、])"
+    r"|混名|绰号|浑名|诨名|外号|乳名|小名)(?:叫做|唤做|为)?([\u4e00-\u9fff]{2,5}?)(?=[，。！？；：”、])"
 )
 # The text identifying someone: 乃孔明也, 乃是泾河龙王。 The predicate ends where the name ends,
 # so its last two to four characters stand in a slot (乃老将黄忠也 -> 黄忠). 乃 without 是 or 也
