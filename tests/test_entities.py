@@ -907,6 +907,25 @@ def test_all_the_x_is_a_group_however_much_it_speaks_but_zhuge_is_a_surname():
     assert not looks_like_person(speaker("诸神"))
 
 
+def test_a_surname_name_that_speaks_and_is_spoken_to_is_a_person_whatever_its_characters():
+    from graph.entities.candidates import CandidateStats
+    from graph.entities.discovery import looks_like_person
+
+    def used(text: str, left_slots: int) -> CandidateStats:
+        # 尤保道 ten times, a clause start most times; 命儿子尤能, 向尤保 when spoken to.
+        st = CandidateStats(text, freq=30, right_slots=10, left_slots=left_slots, initial=20)
+        st.left.update({"，": 10, "”": 10, "向": 2, "命": 2, "了": 2})
+        st.right.update({"道": 10, "听": 4, "笑": 4, "便": 4, "又": 2})
+        return st
+
+    # 尤 + 保 reads as adverb + verb, 何 + 进 as pronoun + verb, and 声 ends 喝声, 道声.
+    for name in ("尤保", "何进", "黄鹤声"):
+        assert looks_like_person(used(name, left_slots=4)), name
+    # Speaking alone does not overrule the dictionary (别混说, 莫怕道): never spoken to.
+    for phrase in ("尤保", "莫怕", "喝声"):
+        assert not looks_like_person(used(phrase, left_slots=0)), phrase
+
+
 def test_a_given_name_gains_its_full_form_when_the_text_writes_it_with_a_known_surname():
     from graph.entities.grouping import full_forms
 

@@ -33,7 +33,7 @@ from .candidates import (
 from .dictionary import _function_words, common_word, frequency, two_char_words, verb_phrase
 from .enumerations import listed_names
 from .grouping import build_groups
-from .junk import phrase_like
+from .junk import phrase_like, used_as_person
 from .lexicon import BAD_START, BROAD_RIGHT_CUES, COMMON, LEFT_CUES, NAME_SUFFIXES, RIGHT_CUES
 from .scanning import MentionIndex, build_automaton, count_all, scan_mentions
 from .titles import titled_name_core
@@ -151,7 +151,9 @@ def _form_fits(st: CandidateStats, stated: bool = False) -> bool:
     ):
         return False
     s = st.text
-    if s in _function_words() or phrase_like(st) or (verb_phrase(s) and not stated):
+    if s in _function_words() or phrase_like(st):
+        return False
+    if verb_phrase(s) and not stated and not used_as_person(st):
         return False
     return _plain_form(s)
 

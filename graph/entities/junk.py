@@ -21,6 +21,10 @@ ADVERB_MIN = 3
 # 情愿, 快走): people speak and are spoken to.
 WEAK_SLOTS = 0.03
 WEAK_DICT_SLOTS = 0.1
+# A surname + name that speaks (尤保道) and is spoken to or acted on (命儿子尤能) is a person,
+# whatever the dictionary makes of its characters (尤 + 保 "adverb + verb", 何 + 进, 黄鹤 + 声).
+PERSON_RIGHT_SLOTS = 3
+PERSON_LEFT_SLOTS = 2
 
 
 def _surname_shaped(s: str) -> bool:
@@ -29,12 +33,22 @@ def _surname_shaped(s: str) -> bool:
     return parts is not None and parts[0] not in FUNCTION_SURNAMES
 
 
+def used_as_person(st: CandidateStats) -> bool:
+    """Does the text use a surname-shaped string as a person: speaking, and spoken to or
+    acted on? Such use overrules the tests that read the characters alone."""
+    return (
+        _surname_shaped(st.text)
+        and st.right_slots >= PERSON_RIGHT_SLOTS
+        and st.left_slots >= PERSON_LEFT_SLOTS
+    )
+
+
 def phrase_like(st: CandidateStats) -> bool:
     """Is the candidate a verb phrase, adverb phrase or common word rather than a name?"""
     s, f = st.text, st.freq
     if not f:
         return True
-    if s[-1] in _ACTION_ENDS and len(s) <= 3:
+    if s[-1] in _ACTION_ENDS and len(s) <= 3 and not used_as_person(st):
         return True
     if len(s) == 3 and s[1:] in COMMON:  # 张 + 开口: a verb and its object, not 张 + a name
         return True
