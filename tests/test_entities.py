@@ -939,3 +939,12 @@ def test_a_given_name_gains_its_full_form_when_the_text_writes_it_with_a_known_s
         ]
     )
     assert full_forms(chapters, names) == {"关秀姑": "秀姑"}
+    # 凤 may be a surname, but no other accepted name carries it: 凤喜 is a given name.
+    names = {"沈大娘", "沈三玄", "凤喜", "曹操", "曹仁", "孙权", "孙策"}
+    chapters = _novel(
+        [
+            ["“沈凤喜在家吗？”", "寻到了沈凤喜一笔存款。"],
+            ["，曹孙权来了。", "，曹孙权走了。"],  # 孙 heads 孙策 too: 孙权 is a full name
+        ]
+    )
+    assert full_forms(chapters, names) == {"沈凤喜": "凤喜"}

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import ahocorasick_rs
 from networkx.utils import UnionFind
 
-from graph.names import ADDRESS_TITLES, COMPOUND_SURNAMES, FUNCTION_SURNAMES, TITLES, split_surname
+from graph.names import ADDRESS_TITLES, COMPOUND_SURNAMES, FUNCTION_SURNAMES, TITLES
 
 from .aliases import containment_links, ordered_groups
 from .bare_titles import bare_title_links, conferred_titles
@@ -299,7 +299,14 @@ def full_forms(chapters: Sequence[tuple[int, str]], names: Collection[str]) -> d
     parts = [p for n in names if (p := full_name_parts(n))]
     surnames = {surname for surname, _ in parts if len(surname) == 1} - FUNCTION_SURNAMES
     covered = {given for _, given in parts}
-    givens = [n for n in names if n not in covered and _bare_given(n)]
+    # A given name may start with a character that can be a surname (凤喜: 凤), unless that
+    # surname heads another accepted full name.
+    heads = Counter(surname for surname, _ in parts)
+    givens = [
+        n
+        for n in names
+        if n not in covered and _bare_given(n) and heads[n[0]] <= (full_name_parts(n) is not None)
+    ]
     if not givens or not surnames:
         return {}
     words = two_char_words() | COMPOUND_SURNAMES
@@ -321,11 +328,11 @@ def full_forms(chapters: Sequence[tuple[int, str]], names: Collection[str]) -> d
 
 
 def _bare_given(name: str) -> bool:
-    """Could `name` be a given name used without its surname: two characters, no surname of its
-    own, no title, dictionary word, rank or count."""
+    """Could `name` be a given name used without its surname: two characters, no compound
+    surname, title, dictionary word, rank or count."""
     return (
         len(name) == 2
-        and split_surname(name) is None
+        and name not in COMPOUND_SURNAMES
         and name not in TITLES
         and name not in ADDRESS_TITLES
         and not common_word(name)
