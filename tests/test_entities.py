@@ -514,6 +514,9 @@ def test_kin_forms_on_the_last_given_character_join_the_one_full_name():
     # A second full name with that character leaves the forms alone.
     uf = _uf(["王熙凤"], ["李玉凤"], ["凤姐", "凤丫头"])
     assert tail_form_links(uf) == []
+    # A rank title that parses as surname + name (安 + 化王) holds no 王老爷.
+    uf = _uf(["安化王"], ["王老爷", "王大爷"])
+    assert tail_form_links(uf) == []
 
 
 def test_core_forms_and_infix_variants():
@@ -729,6 +732,22 @@ def test_a_two_character_name_of_the_ends_of_one_longer_name_is_its_abbreviation
 
     names = {"玄帝", "玄穹大帝", "玉儿", "玉钏儿", "二子", "二童子", "石勇", "石头勇"}
     assert abbreviation_links(names) == [("玄帝", "玄穹大帝")]
+
+
+def test_a_rank_title_standing_as_a_person_joins_the_holder_whose_scenes_it_keeps_to():
+    from graph.entities.bare_titles import bare_title_links
+
+    filler = "天色已晚，众军各自歇息。" * 30
+    scene = ["安化王寘鐇大怒，安化王道：来。" + filler, "寘鐇升帐。安化王道：走。" + filler]
+    later = ["杨一清道：走罢。" + filler] * 6
+    uf = _uf(["寘鐇"], ["安化王"], ["杨一清"])
+    # Three appositions, fewer than a majority of votes needs, and every bare use in his scenes.
+    chapters = _novel([scene, scene, scene[:1], *[later] * 8])
+    assert bare_title_links(chapters, uf, titles=[]) == [("安化王", "寘鐇")]
+    # The same appositions, but the title mostly stands where he is not: a person of its own.
+    away = ["安化王道：好。" + filler] * 3
+    chapters = _novel([scene, scene, scene[:1], *[later + away] * 8])
+    assert bare_title_links(chapters, uf, titles=[]) == []
 
 
 def test_a_nickname_held_as_a_person_of_its_own_joins_the_full_name_it_stands_before():

@@ -47,6 +47,11 @@ MIN_BARE = 5  # uses of the title outside a longer name
 WINDOW = 300
 MIN_COVER = 0.6
 MIN_LIFT = 1.5
+# A rank title standing as a person of its own (安化王, 晋公) with fewer than `MIN_VOTES`
+# appositions still joins their holder when its bare uses keep to his scenes far above chance.
+NAMED_MIN_VOTES = 3
+NAMED_MIN_COVER = 0.3
+NAMED_MIN_LIFT = 5
 CONFERRAL_VOTES = 3  # a title conferred on a person weighs as much as three appositions
 # A title conferred on one person stands for that person afterwards (汉中王 for 玄德): the text
 # then uses the title *instead of* the name, so the scene test is replaced by a succession test.
@@ -149,14 +154,14 @@ class _TitleUses:
 _RANKS = frozenset("王侯公帝主")
 
 
-def _rank_title(name: str) -> bool:
+def rank_title(name: str) -> bool:
     """A two- or three-character title ending in a rank (宁王, 先主, 吴侯)."""
     return 2 <= len(name) <= 3 and name[-1] in _RANKS
 
 
 def named_titles(groups: Sequence[list[str]]) -> set[str]:
     """Rank titles that stand as a person of their own (宁王, 魏主, 先主)."""
-    return {g[0] for g in groups if len(g) == 1 and _rank_title(g[0])}
+    return {g[0] for g in groups if len(g) == 1 and rank_title(g[0])}
 
 
 def _tested_titles(
@@ -249,12 +254,22 @@ def _succeeded(
     return after >= AFTER_SHARE * len(bare) and together >= SAME_CHAPTER * len(bare)
 
 
-def _holds_in_scene(t: str, g: int, uses: _TitleUses) -> bool:
+def _holds_in_scene(
+    t: str, g: int, uses: _TitleUses, votes=MIN_VOTES, cover=MIN_COVER, lift=MIN_LIFT
+) -> bool:
     """Enough votes, and the bare uses stand where `g` was just named, clearly above chance."""
-    if sum(uses.votes[t].values()) < MIN_VOTES:
+    if sum(uses.votes[t].values()) < votes:
         return False
     c = uses.cover(g, uses.bare[t])
-    return c >= MIN_COVER and c >= MIN_LIFT * uses.cover(g, uses.probes)
+    return c >= cover and c >= lift * uses.cover(g, uses.probes)
+
+
+def _named_holder(t: str, g: int, uses: _TitleUses) -> bool:
+    """Does a rank title standing as a person (宁王, 安化王) name `g`: enough appositions (宁王宸濠),
+    or a few with the bare uses in `g`'s scenes far above chance?"""
+    return sum(uses.votes[t].values()) >= MIN_VOTES or _holds_in_scene(
+        t, g, uses, NAMED_MIN_VOTES, NAMED_MIN_COVER, NAMED_MIN_LIFT
+    )
 
 
 def _introductions(
@@ -351,7 +366,7 @@ def bare_title_links(
     for t in uses.votes:
         g = _majority_holder(t, uses)
         if g is not None and (
-            (t in named and sum(uses.votes[t].values()) >= MIN_VOTES)
+            (t in named and _named_holder(t, g, uses))
             or _succeeded(chapters, conferred, group_of, uses, t, g)
             or _holds_in_scene(t, g, uses)
         ):

@@ -19,6 +19,7 @@ from networkx.utils import UnionFind
 from graph.names import TITLES
 
 from .aliases import ordered_groups
+from .bare_titles import rank_title
 from .dictionary import common_word
 from .scanning import build_automaton
 from .titles import (
@@ -202,7 +203,7 @@ def tail_form_links(uf: UnionFind) -> list[tuple[str, str]]:
             if parts:
                 for c in parts[1]:
                     users.setdefault(c, set()).add(i)
-                if len(parts[1]) == 2:
+                if len(parts[1]) == 2 and not rank_title(m):  # 安化王 holds no 王老爷
                     holders[parts[1][1]] = i
             elif len(m) == 2 and m not in TITLES and m[1:] not in _TAIL_KIN:
                 users.setdefault(m[0], set()).add(i)  # a bare name is shortened from the front
