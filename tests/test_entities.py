@@ -945,6 +945,23 @@ def test_a_surname_name_that_speaks_and_is_spoken_to_is_a_person_whatever_its_ch
         assert not looks_like_person(used(phrase, left_slots=0)), phrase
 
 
+def test_a_family_village_is_a_place_and_a_time_word_is_no_epithet():
+    from graph.entities.candidates import CandidateStats
+    from graph.entities.discovery import _is_name_variant, looks_like_person
+
+    # 有一座刘家庄，庄上…: surname + 家 + 庄 reads as a full name but names a village.
+    st = CandidateStats("刘家庄", freq=9, left_slots=1, initial=3)
+    st.left.update({"座": 1, "转": 1, "遇": 1, "那": 1, "接": 1, "与": 1})
+    st.right.update({"上": 2, "刘": 1, "十": 1, "连": 1, "两": 1})
+    assert not looks_like_person(st)
+    st.text = "刘家树"
+    assert looks_like_person(st)
+    # 当下武宗看毕: 当下 ("then") + a name is no longer form of it; 齐天 + 大圣 is.
+    people = {"武宗": None, "大圣": None}
+    assert not _is_name_variant("当下武宗", people)
+    assert _is_name_variant("齐天大圣", people)
+
+
 def test_a_given_name_gains_its_full_form_when_the_text_writes_it_with_a_known_surname():
     from graph.entities.grouping import full_forms
 

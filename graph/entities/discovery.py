@@ -31,6 +31,7 @@ from .candidates import (
     stated_names,
 )
 from .dictionary import _function_words, common_word, frequency, two_char_words, verb_phrase
+from .dictionary import tag as dictionary_tag
 from .enumerations import listed_names
 from .grouping import build_groups
 from .junk import phrase_like, used_as_person
@@ -44,6 +45,7 @@ from .variants import infix_variants
 _PLACE_END = frozenset("州郡县国城山江河关府营寨")
 # Last characters of a place a naming statement may introduce (叫做陈家庄, 唤做水帘洞).
 STATED_PLACE_END = _PLACE_END | frozenset("庄村洞寺庙观岭峰桥")
+FAMILY_PLACE_END = STATED_PLACE_END | frozenset("店堡屯集楼")
 # Characters that stick to a name from the sentence around it: the verbs and prepositions of
 # the speaker and object slots (向莺儿, 见行者), the conjunctions 连/及/并, and the characters
 # that never begin a name. One at the start of a string, or in what stands before an accepted
@@ -173,6 +175,9 @@ def _plain_form(s: str) -> bool:
     # compound surname (诸葛).
     if s[0] in GROUP_PREFIXES and s[:2] not in COMPOUND_SURNAMES:
         return False
+    # 刘家庄, 祝家庄, 史家村: "the X family's village" is a place, not surname + given name.
+    if len(s) == 3 and s[0] in SURNAMES and s[1] == "家" and s[2] in FAMILY_PLACE_END:
+        return False
     # 小丫头, 老和尚: a bare title with a size/age prefix is still a title.
     return not (s[0] in "小老大" and s[1:] in TITLES)
 
@@ -231,6 +236,7 @@ def _is_name_variant(s: str, people: Mapping[str, object]) -> bool:
                 len(head) == 2
                 and head[-1] not in _PLACE_END
                 and head not in _function_words()
+                and dictionary_tag(head) != "t"  # 当下 + 武宗: a time word is no epithet
                 and head not in COMMON
                 and not any(ch in _GLUE for ch in head)
             ):
