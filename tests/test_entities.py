@@ -945,6 +945,17 @@ def test_a_surname_name_that_speaks_and_is_spoken_to_is_a_person_whatever_its_ch
         assert not looks_like_person(used(phrase, left_slots=0)), phrase
 
 
+def test_a_stated_courtesy_name_used_once_more_joins_but_a_statement_alone_does_not():
+    from graph.entities.candidates import CandidateStats
+    from graph.entities.discovery import _stated_links
+
+    people = {"邓艾": CandidateStats("邓艾", freq=50), "钟会": CandidateStats("钟会", freq=50)}
+    full = "邓艾字士载，义阳人。钟会字士季。" + "邓艾道：走。" * 20 + "钟会道：士载何在？"
+    _names, courtesy, _variants = _stated_links(full, people, people)
+    assert ("邓艾", "士载") in courtesy
+    assert not any(alias.endswith("士季") for _name, alias in courtesy)
+
+
 def test_a_family_village_is_a_place_and_a_time_word_is_no_epithet():
     from graph.entities.candidates import CandidateStats
     from graph.entities.discovery import _is_name_variant, looks_like_person

@@ -61,6 +61,7 @@ PLURAL_AFTER = "皆俱各齐尽"
 GROUP_PREFIXES = "众诸"
 PLURAL_SHARE = 0.12
 CROSSED_SHARE = 0.25
+MIN_STATED_USES = 2  # uses of a stated courtesy name, the statement among them, before it joins
 # A listed string that is a dictionary word this common (荆州, 众将) is no name.
 LISTED_WORD_FREQ = 50
 
@@ -577,7 +578,9 @@ def _stated_links(
     stated = courtesy_links(full, people)
     uses = count_all([(0, full)], {s for link in stated for s in link if s not in names})
     for a, b in stated:
-        if (a in names or uses[a] >= 3) and (b in names or uses[b] >= 3):
+        if (a in names or uses[a] >= MIN_STATED_USES) and (
+            b in names or uses[b] >= MIN_STATED_USES
+        ):
             names.update((a, b))
             courtesy.append((a, b))
     for a, b in _animal_surname_links(full, people):
