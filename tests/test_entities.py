@@ -956,6 +956,27 @@ def test_a_stated_courtesy_name_used_once_more_joins_but_a_statement_alone_does_
     assert not any(alias.endswith("士季") for _name, alias in courtesy)
 
 
+def test_an_address_form_reaches_a_given_name_through_the_surname_of_its_full_form():
+    from graph.entities.grouping import build_groups
+
+    filler = "天色已晚，众人各自歇息。" * 3
+    scene = [
+        "凤喜道：我去了。刘将军笑道：“沈小姐！来来来。”" + filler,
+        "沈三玄道：走罢。沈三玄笑了。" + filler * 30,
+        "沈大娘道：好。" + filler * 30,
+        "“沈凤喜在家吗？”",
+        "，沈凤喜来了。",
+    ]
+    chapters = _novel([scene] * 8)
+    full = "\n".join(body for _, body in chapters)
+    names = {"凤喜", "沈三玄", "沈大娘", "刘将军", "沈小姐"}
+    freq = {n: full.count(n) for n in names}
+    groups, _usage, never_shown = build_groups(chapters, full, names, freq, [], lambda s: True)
+    # 沈凤喜 gives 凤喜 the surname 沈, so 沈小姐, said where she was just named, is hers.
+    assert sorted(next(g for g in groups if "凤喜" in g)) == ["凤喜", "沈凤喜", "沈小姐"]
+    assert "沈凤喜" in never_shown
+
+
 def test_a_family_village_is_a_place_and_a_time_word_is_no_epithet():
     from graph.entities.candidates import CandidateStats
     from graph.entities.discovery import _is_name_variant, looks_like_person

@@ -415,6 +415,15 @@ def _join_contained(
         uf.union(a, b)
 
 
+def _two_actors(usage: Usage) -> Callable[[str, list[str]], bool]:
+    """Does the text name a form and a person in one clause as two actors (王凤姑 beside 王元帅)?"""
+
+    def two_actors(form: str, group: list[str]) -> bool:
+        return usage.together_rate([form], group) > TOGETHER_VETO
+
+    return two_actors
+
+
 def _usage_links(
     chapters: Sequence[tuple[int, str]],
     uf: UnionFind,
@@ -430,9 +439,7 @@ def _usage_links(
     def apart(xs: Collection[str], b: str) -> bool:
         return usage.together_rate(xs, members[b]) <= TOGETHER_VETO
 
-    def two_actors(form: str, group: list[str]) -> bool:
-        return usage.together_rate([form], group) > TOGETHER_VETO
-
+    two_actors = _two_actors(usage)
     # The antecedent rule applies the veto itself, before it counts the votes.
     linked = {a for a, _ in links}
     links.extend(
@@ -489,6 +496,15 @@ def build_groups(
         uf.union(a, b)
     for full_form, given in spelled.items():
         uf.union(given, full_form)
+    # The full forms give their surname to the given name (沈凤喜 to 凤喜): the address forms
+    # still unattached (沈小姐) are read again, and may go only to a person whose new surname
+    # they carry (唐老爷 is not 唐僧's for his 陈玄奘).
+    if spelled:
+        gained = {(uf[given], ("surname", full[0])) for full, given in spelled.items()}
+        again = antecedent_links(chapters, uf, forms, apart=_two_actors(usage))
+        again = [(a, b) for a, b in again if (uf[b], forms[a]) in gained]
+        for a, b in agreeing_in_gender(uf, again, usage.counts):
+            uf.union(a, b)
     titles_held = set()
     for title, holder in bare_title_links(chapters, uf, conferred=conferred):
         uf.union(holder, title)  # adds the title if it is not a name yet
