@@ -543,6 +543,17 @@ def test_a_speaker_who_names_himself_joins_that_person():
     )
 
 
+def test_a_speaker_disclosing_the_name_the_world_knows_him_by_joins_it_at_once():
+    from graph.entities.self_naming import self_naming_links
+
+    body = "慕容贞道：“愚兄何敢隐瞒。我非别人，即江湖上所称一枝梅是也。”徐庆大喜。"
+    uf = _uf(["慕容贞"], ["一枝梅"], ["徐庆"])
+    assert self_naming_links([(1, body)], uf) == [("慕容贞", "一枝梅")]
+    # Speaking of someone else is no disclosure.
+    body = "徐庆道：“我非别人的朋友，一枝梅是也。”"
+    assert self_naming_links([(1, body)], uf) == []
+
+
 def test_a_name_given_with_hao_yue_is_not_a_second_actor():
     from graph.entities.grouping import measure_usage
 

@@ -38,6 +38,12 @@ _SELF_BEFORE = re.compile(
     + "]?"
     + r"|[^，。！？他她你徒儿女子父母兄弟妹师将把与给替为]{0,6}[，,]?(?:法名|叫做|唤做|名唤|名叫|道号|号曰))$"
 )
+# "我非别人，即江湖上所称一枝梅是也": a disclosure, as good as `MIN_VOTES` self-introductions.
+_DISCLOSURE = re.compile(
+    _FIRST_PERSON
+    + r"(?:非别人|不是别人)[，,](?:即|就|便|乃|正)?(?:是)?(?:江湖上?(?:人)?(?:所|都)?称(?:为|的)?)?$"
+)
+_DISCLOSED_AFTER = ("是也", "便是", "就是")
 _SELF_SURNAME = re.compile(_FIRST_PERSON + r"(?:今|本|原)?姓([\u4e00-\u9fff])[。，！,]")
 _AFTER = frozenset("，。！？；”,")
 _NO_SPEAKER_GAP = re.compile(r"[，。！？；：“”\n]")
@@ -75,9 +81,15 @@ def self_naming_links(chapters: Sequence[tuple[int, str]], uf: UnionFind) -> lis
             while k < len(matches) and starts[k] < quote_end:
                 name, s, e = matches[k]
                 k += 1
-                if s < sp.end() or body[e : e + 1] not in _AFTER:
+                if s < sp.end():
                     continue
-                if _SELF_BEFORE.search(body, max(sp.end(), s - 14), s):
+                if body[e : e + 2] in _DISCLOSED_AFTER and _DISCLOSURE.search(
+                    body, max(sp.end(), s - 20), s
+                ):
+                    named.extend([group_of[name]] * MIN_VOTES)
+                elif body[e : e + 1] in _AFTER and _SELF_BEFORE.search(
+                    body, max(sp.end(), s - 14), s
+                ):
                     named.append(group_of[name])
             quote = body[sp.end() : quote_end]
             for m in _SELF_SURNAME.finditer(quote):
