@@ -382,6 +382,26 @@ def test_a_person_named_beside_the_form_as_another_actor_casts_no_vote_for_it():
     assert antecedent_links(chapters, uf, forms, apart=two_actors) == [("王元帅", "王守仁")]
 
 
+def test_a_person_beside_the_form_in_a_few_clauses_is_still_another_actor():
+    from graph.entities.grouping import _two_actors, measure_usage
+    from graph.entities.titles import antecedent_links
+
+    # 杨小舫 stands beside 杨元帅 in 2 of his 42 clauses (under 5 %), and is named before him
+    # as often as 杨一清 is.
+    led = ["杨一清升帐。杨元帅传令：进兵。"] * 20
+    other = ["杨小舫上前。杨元帅道：好。杨小舫笑了。杨小舫去了。"] * 20
+    beside = ["杨小舫对杨元帅道：愿往。"] * 2
+    chapters = _novel([led + other + beside])
+    names = {"杨一清", "杨小舫", "杨元帅"}
+    forms = {"杨元帅": ("surname", "杨")}
+    uf = _uf(["杨一清"], ["杨小舫"], ["杨元帅"])
+    usage = measure_usage(chapters, names)
+    assert 0.02 < usage.together_rate(["杨元帅"], ["杨小舫"]) < 0.05
+    assert antecedent_links(chapters, uf, forms) == []
+    links = antecedent_links(chapters, uf, forms, apart=_two_actors(usage))
+    assert links == [("杨元帅", "杨一清")]
+
+
 def test_a_form_of_the_other_sex_or_a_wife_form_is_not_linked():
     from graph.entities.titles import agreeing_in_gender, gender, generated_forms
 

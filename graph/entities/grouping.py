@@ -68,6 +68,9 @@ _APPOSITION = re.compile(
 )
 
 TOGETHER_VETO = 0.05  # clause co-occurrence rate above which two names are two people
+# An address form's votes go to the people it refers back to; a person named beside it as
+# another actor even this often (杨小舫 beside 杨元帅 in 4 of 144 clauses) is not one of them.
+ANTECEDENT_VETO = 0.02
 MIN_TOGETHER = 2  # clause co-occurrences below which the rate is taken as 0
 DOMINANCE = 3.0  # the chosen person must have this many times the mentions of the others
 # A bare given name shared by several full names (宝玉: 贾宝玉, 甄宝玉) goes to the one it is not
@@ -419,7 +422,7 @@ def _two_actors(usage: Usage) -> Callable[[str, list[str]], bool]:
     """Does the text name a form and a person in one clause as two actors (王凤姑 beside 王元帅)?"""
 
     def two_actors(form: str, group: list[str]) -> bool:
-        return usage.together_rate([form], group) > TOGETHER_VETO
+        return usage.together_rate([form], group) > ANTECEDENT_VETO
 
     return two_actors
 
