@@ -255,7 +255,12 @@ def _succeeded(
 
 
 def _holds_in_scene(
-    t: str, g: int, uses: _TitleUses, votes=MIN_VOTES, cover=MIN_COVER, lift=MIN_LIFT
+    t: str,
+    g: int,
+    uses: _TitleUses,
+    votes: int = MIN_VOTES,
+    cover: float = MIN_COVER,
+    lift: float = MIN_LIFT,
 ) -> bool:
     """Enough votes, and the bare uses stand where `g` was just named, clearly above chance."""
     if sum(uses.votes[t].values()) < votes:

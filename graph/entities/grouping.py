@@ -303,12 +303,13 @@ def full_forms(chapters: Sequence[tuple[int, str]], names: Collection[str]) -> d
     surnames = {surname for surname, _ in parts if len(surname) == 1} - FUNCTION_SURNAMES
     covered = {given for _, given in parts}
     # A given name may start with a character that can be a surname (凤喜: 凤), unless that
-    # surname heads another accepted full name.
+    # surname heads another accepted full name (the count holds the name itself when it parses
+    # as surname + given name).
     heads = Counter(surname for surname, _ in parts)
     givens = [
         n
         for n in names
-        if n not in covered and _bare_given(n) and heads[n[0]] <= (full_name_parts(n) is not None)
+        if n not in covered and _bare_given(n) and heads[n[0]] == bool(full_name_parts(n))
     ]
     if not givens or not surnames:
         return {}
