@@ -110,6 +110,7 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
     present = typed = directed = direct_right = equivalent = labelled = 0
     confusion: Counter = Counter()
     misses = []
+    mistyped = []  # pairs given a type other than 共现 that gold does not have
     for rel in gold["relations"]:
         e = edge(rel["source"], rel["target"])
         if e is None:
@@ -120,6 +121,10 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
         confusion[(rel["type"], taxonomy.label(e.type))] += 1
         labelled += e.type != taxonomy.DEFAULT_TYPE
         if e.type != code and (code, e.type) not in EQUIVALENT:
+            if e.type != taxonomy.DEFAULT_TYPE:
+                mistyped.append(
+                    f"  ✗ {rel['source']}—{rel['target']}: 金标 {rel['type']}｜抽取 {taxonomy.label(e.type)}"
+                )
             continue
         typed += 1
         equivalent += e.type != code
@@ -181,6 +186,8 @@ def evaluate(novel, gold: dict) -> dict[str, float]:
         f" = {figures['typed_precision']:.2f}；覆盖率 coverage (typed / present): "
         f"{labelled}/{present} = {figures['coverage']:.2f}"
     )
+    if mistyped:
+        print("\n".join(mistyped))
     print(
         f"方向正确 direction accuracy (directed, typed right): {direct_right}/{directed} = {figures['direction']:.2f}"
     )

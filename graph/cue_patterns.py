@@ -119,7 +119,13 @@ TEMPLATES: tuple[tuple[str, str, str | None, float], ...] = (
     ),
     ("{Y}(?:是|乃|为)~3{X}(?:的|之)~2(?:妻|妾|夫人|丈夫|媳妇|房里人)", "lovers", None, 3),
     # X himself marries: 聘 (betrothing someone to a third) and a far subject (X告诉……要娶Y) do not count
-    ("{X}~3(?:娶|纳|迎娶|收用|偷娶|讨)(?:了)?~4{Y}", "lovers", None, 3),
+    # 讨 marries (讨了老婆) unless it makes a verb of its own (讨平寘鐇, 讨伐, 讨饶)
+    (
+        "{X}~3(?:娶|纳|迎娶|收用|偷娶|讨(?![平伐贼逆饶债救战论厌教好赏情]))(?:了)?~4{Y}",
+        "lovers",
+        None,
+        3,
+    ),
     ("{Y}~4(?:嫁给|嫁与|嫁了|许配|许与|许给|配与|配给)~3{X}", "lovers", None, 3),
     (
         "{X}(?:与|和|同){Y}~6(?:成亲|成婚|完婚|拜堂|定亲|结亲|圆房|相爱|相恋|恩爱|私奔|有情)",

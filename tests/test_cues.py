@@ -55,6 +55,7 @@ CASES = {
         "B",
     ),
     "娶": ("苏映雪", "沈青锋", "沈青锋娶了苏映雪，两人拜堂成亲。", "lovers", None),
+    "讨": ("苏映雪", "沈青锋", "后来沈青锋讨了苏映雪做老婆。", "lovers", None),
     "未婚妻": ("沈青锋", "苏映雪", "沈青锋握住未婚妻苏映雪的手。", "lovers", None),
     "结拜": ("韩铁崖", "沈青锋", "韩铁崖与沈青锋意气相投，当即结为兄弟，八拜之交。", "sworn", None),
     "名单后结义": (
@@ -105,6 +106,11 @@ def test_a_construction_or_an_address_gives_its_type_and_the_senior(a, b, text, 
 
 def test_nothing_between_them_gives_no_signal():
     assert signals("沈青锋", "杜云起", "沈青锋和杜云起坐在窗边，看着街上的行人。") == []
+
+
+def test_putting_down_a_rebel_is_no_marriage():
+    found = signals("杨一清", "寘鐇", "又探听得杨一清讨平寘鐇，徐鸣皋等皆为朝廷所用。")
+    assert not [s for s in found if s.code == "lovers"]
 
 
 def test_a_cue_about_someone_else_does_not_type_the_pair():
