@@ -1025,6 +1025,23 @@ def test_a_family_village_is_a_place_and_a_time_word_is_no_epithet():
     assert _is_name_variant("齐天大圣", people)
 
 
+def test_a_string_cut_out_of_name_plus_title_is_no_name():
+    from graph.entities.candidates import CandidateStats
+    from graph.entities.discovery import looks_like_person
+
+    def speaker(text: str, after: dict[str, int]) -> CandidateStats:
+        st = CandidateStats(text, freq=20, right_slots=12, left_slots=2, initial=10)
+        st.left.update({"，": 6, "”": 6, "对": 3, "同": 3, "了": 2})
+        st.right.update(after)
+        return st
+
+    # 四大天 + 王 / 师 and 王太 + 守 / 太: the last character starts a title most of the time.
+    assert not looks_like_person(speaker("四大天", {"王": 9, "师": 7, "道": 4}))
+    assert not looks_like_person(speaker("王太", {"守": 8, "太": 5, "道": 4, "笑": 3}))
+    # A name is followed by what it says and does.
+    assert looks_like_person(speaker("王伦", {"道": 8, "听": 4, "笑": 4, "便": 2, "又": 2}))
+
+
 def test_a_given_name_gains_its_full_form_when_the_text_writes_it_with_a_known_surname():
     from graph.entities.grouping import full_forms
 

@@ -46,6 +46,7 @@ _PLACE_END = frozenset("州郡县国城山江河关府营寨")
 # Last characters of a place a naming statement may introduce (叫做陈家庄, 唤做水帘洞).
 STATED_PLACE_END = _PLACE_END | frozenset("庄村洞寺庙观岭峰桥")
 FAMILY_PLACE_END = STATED_PLACE_END | frozenset("店堡屯集楼")
+_TWO_CHAR_TITLES = frozenset(t for t in TITLES | ADDRESS_TITLES | KIN_TERMS if len(t) == 2)
 # Characters that stick to a name from the sentence around it: the verbs and prepositions of
 # the speaker and object slots (向莺儿, 见行者), the conjunctions 连/及/并, and the characters
 # that never begin a name. One at the start of a string, or in what stands before an accepted
@@ -61,6 +62,9 @@ PLURAL_AFTER = "皆俱各齐尽"
 GROUP_PREFIXES = "众诸"
 PLURAL_SHARE = 0.12
 CROSSED_SHARE = 0.25
+# A string whose last character starts a title in most of its uses (四大天 + 王, 三个老 + 妖,
+# 王太 + 守, 李公 + 子) is cut out of "name + title", not a name.
+TITLE_CUT_SHARE = 0.6
 MIN_STATED_USES = 2  # uses of a stated courtesy name, the statement among them, before it joins
 # A listed string that is a dictionary word this common (荆州, 众将) is no name.
 LISTED_WORD_FREQ = 50
@@ -134,6 +138,9 @@ def _company_fits(st: CandidateStats, stated: bool = False) -> bool:
         return False
     # A fragment of a longer word: its first character often makes a common word with the
     # character before it (对 + 面坐, 衙 + 门子, 父 + 母女). A surname may (大唐 + 唐御弟).
+    cut = sum(n for ch, n in st.right.items() if st.text[-1] + ch in _TWO_CHAR_TITLES)
+    if cut >= TITLE_CUT_SHARE * f:
+        return False
     words = two_char_words()
     crossed = sum(n for ch, n in st.left.items() if ch + st.text[0] in words)
     return crossed < CROSSED_SHARE * f or _surname_start(st.text)
