@@ -133,12 +133,14 @@ def containment_links(
     """
     links: list[tuple[str, str]] = []
     longer = [n for n in names if len(n) >= 3]
+    # Each longer name under every shorter string inside it, in the order of `longer`.
+    holding: dict[str, list[str]] = {}
+    for n in longer:
+        inner = {n[i:j] for i in range(len(n)) for j in range(i + 1, len(n) + 1)} - {n}
+        for sub in inner:
+            holding.setdefault(sub, []).append(n)
     for short in names:
-        containers = [
-            n
-            for n in longer
-            if len(n) > len(short) and short in n and not _longer_given_name(short, n)
-        ]
+        containers = [n for n in holding.get(short, ()) if not _longer_given_name(short, n)]
         if not containers:
             continue
         # One "person" per distinct surname (or single character: 鹿力大仙 / 羊力大仙) put in

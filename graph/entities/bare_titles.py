@@ -196,7 +196,8 @@ def _scan_titles(
     patterns: dict[object, list[str]] = {m: [m] for m in group_of}
     patterns.update({("t", t): [t] for t in cands})
     automaton, keys = build_automaton(patterns)
-    compound = {m: [t for t in cands if len(m) > len(t) and m.endswith(t)] for m in group_of}
+    tested = set(cands)
+    compound = {m: [m[k:] for k in range(1, len(m)) if m[k:] in tested] for m in group_of}
     for number, body in chapters:
         prev: tuple[object, int] | None = None
         for idx, start, end in automaton.find_matches_as_indexes(body):
@@ -299,8 +300,10 @@ def _crowded_scene(
     if len(bare) < MIN_BARE:
         return None
     per = Counter(number for number, _ in bare)
-    scenes = (tuple(order[i : i + 2]) for i in range(len(order)))
-    scene = max(scenes, key=lambda sc: sum(per[n] for n in sc))
+    # The best scene holds a chapter with uses: it starts there or one chapter before.
+    at = [i for i, n in enumerate(order) if n in per]
+    starts = sorted({j for i in at for j in (i - 1, i) if j >= 0})
+    scene = max((tuple(order[j : j + 2]) for j in starts), key=lambda sc: sum(per[n] for n in sc))
     inside = sum(per[n] for n in scene) / len(bare)
     share = sum(size[n] for n in scene) / total
     return scene if inside >= CROWDED_SHARE and inside >= CROWDED_LIFT * share else None
