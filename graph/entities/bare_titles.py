@@ -40,6 +40,7 @@ from graph.names import KIN_ADDRESS, TITLES, split_surname
 from .aliases import ordered_groups
 from .candidates import stated_names
 from .scanning import build_automaton
+from .titles import rank_title
 
 MIN_VOTES = 5
 MAJORITY = 0.8
@@ -149,14 +150,6 @@ class _TitleUses:
             if i >= 0 and at[i][0] == number and pos - at[i][1] <= WINDOW:
                 hit += 1
         return hit / len(points) if points else 0.0
-
-
-_RANKS = frozenset("王侯公帝主")
-
-
-def rank_title(name: str) -> bool:
-    """A two- or three-character title ending in a rank (宁王, 先主, 吴侯)."""
-    return 2 <= len(name) <= 3 and name[-1] in _RANKS
 
 
 def named_titles(groups: Sequence[list[str]]) -> set[str]:

@@ -136,11 +136,12 @@ def _company_fits(st: CandidateStats, stated: bool = False) -> bool:
     # Groups take "all" and "each" after them (诸将皆曰, 汝二人各, 众人齐声); one person seldom.
     if f >= 20 and sum(st.right[ch] for ch in PLURAL_AFTER) / f >= PLURAL_SHARE:
         return False
-    # A fragment of a longer word: its first character often makes a common word with the
-    # character before it (对 + 面坐, 衙 + 门子, 父 + 母女). A surname may (大唐 + 唐御弟).
+    # Cut out of "name + title": its last character starts a title (四大天 + 王, 王太 + 守).
     cut = sum(n for ch, n in st.right.items() if st.text[-1] + ch in _TWO_CHAR_TITLES)
     if cut >= TITLE_CUT_SHARE * f:
         return False
+    # A fragment of a longer word: its first character often makes a common word with the
+    # character before it (对 + 面坐, 衙 + 门子, 父 + 母女). A surname may (大唐 + 唐御弟).
     words = two_char_words()
     crossed = sum(n for ch, n in st.left.items() if ch + st.text[0] in words)
     return crossed < CROSSED_SHARE * f or _surname_start(st.text)

@@ -299,17 +299,15 @@ def full_forms(chapters: Sequence[tuple[int, str]], names: Collection[str]) -> d
     surname does not make a word with it (东吴 + 孙权, 太白 + 金星, 诸葛 + 孔明), one of them
     standing clear (after punctuation or 这/那: "，曹子孝", "这刘伯钦"), and it may hold no other
     accepted name (曹操 + 相 is no full form of 操相)."""
-    parts = [p for n in names if (p := full_name_parts(n))]
-    surnames = {surname for surname, _ in parts if len(surname) == 1} - FUNCTION_SURNAMES
-    covered = {given for _, given in parts}
+    parsed = {n: p for n in names if (p := full_name_parts(n))}
+    surnames = {surname for surname, _ in parsed.values() if len(surname) == 1} - FUNCTION_SURNAMES
+    covered = {given for _, given in parsed.values()}
     # A given name may start with a character that can be a surname (凤喜: 凤), unless that
     # surname heads another accepted full name (the count holds the name itself when it parses
     # as surname + given name).
-    heads = Counter(surname for surname, _ in parts)
+    heads = Counter(surname for surname, _ in parsed.values())
     givens = [
-        n
-        for n in names
-        if n not in covered and _bare_given(n) and heads[n[0]] == bool(full_name_parts(n))
+        n for n in names if n not in covered and _bare_given(n) and heads[n[0]] == (n in parsed)
     ]
     if not givens or not surnames:
         return {}
@@ -505,7 +503,9 @@ def build_groups(
     # they carry (唐老爷 is not 唐僧's for his 陈玄奘).
     if spelled:
         gained = {(uf[given], ("surname", full[0])) for full, given in spelled.items()}
-        again = antecedent_links(chapters, uf, forms, apart=_two_actors(usage))
+        lent = {key for _, key in gained}
+        unread = {f: key for f, key in forms.items() if key in lent}
+        again = antecedent_links(chapters, uf, unread, apart=_two_actors(usage))
         again = [(a, b) for a, b in again if (uf[b], forms[a]) in gained]
         for a, b in agreeing_in_gender(uf, again, usage.counts):
             uf.union(a, b)

@@ -19,7 +19,6 @@ from networkx.utils import UnionFind
 from graph.names import TITLES
 
 from .aliases import ordered_groups
-from .bare_titles import rank_title
 from .dictionary import common_word
 from .scanning import build_automaton
 from .titles import (
@@ -29,6 +28,7 @@ from .titles import (
     full_name_parts,
     gender,
     group_gender,
+    rank_title,
 )
 
 WINDOW = 300

@@ -80,6 +80,14 @@ MIN_VOTES = 5
 MAJORITY = 0.75
 
 
+_RANKS = frozenset("王侯公帝主")
+
+
+def rank_title(name: str) -> bool:
+    """A two- or three-character title ending in a rank (宁王, 先主, 吴侯)."""
+    return 2 <= len(name) <= 3 and name[-1] in _RANKS
+
+
 def full_name_parts(name: str) -> tuple[str, str] | None:
     """(surname, given) when `name` is a surname + a given name (not + a title)."""
     parts = split_surname(name)
